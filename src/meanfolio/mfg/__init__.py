@@ -1,0 +1,52 @@
+"""Mean-field games: HJB / Fokker-Planck systems, their schemes and solvers.
+
+Public API::
+
+    from meanfolio.mfg import MFGConfig, solve_mfg, Quadratic, Congestion
+    sol = solve_mfg(MFGConfig(nx=200, nt=100), m0, Congestion(1.0))
+"""
+
+from .config import MFGConfig
+from .couplings import (
+    Congestion,
+    Coupling,
+    LocalCoupling,
+    LogDensity,
+    MarketImpact,
+    MeanTracking,
+    RunningCost,
+)
+from .fokker_planck import fokker_planck_step, solve_fokker_planck
+from .grid import Grid1D
+from .hamiltonians import Custom, Hamiltonian, Linear, PowerLaw, Quadratic
+from .hjb import solve_hjb
+from .lq import LQReference, lq_reference
+from .problem import MFGProblem
+from .solver import MFGConvergenceWarning, MFGSolution, solve_mfg, solve_mfg_1d
+
+__all__ = [
+    "Congestion",
+    "Coupling",
+    "Custom",
+    "Grid1D",
+    "Hamiltonian",
+    "LQReference",
+    "Linear",
+    "LocalCoupling",
+    "LogDensity",
+    "MFGConfig",
+    "MFGConvergenceWarning",
+    "MFGProblem",
+    "MFGSolution",
+    "MarketImpact",
+    "MeanTracking",
+    "PowerLaw",
+    "Quadratic",
+    "RunningCost",
+    "fokker_planck_step",
+    "lq_reference",
+    "solve_fokker_planck",
+    "solve_hjb",
+    "solve_mfg",
+    "solve_mfg_1d",
+]

@@ -1,0 +1,257 @@
+"""Compiled kernels of the 1D solver: tridiagonal solves, time sweeps, GMRES.
+
+Private: plain float64 arrays in, plain arrays out. A tridiagonal matrix is
+three arrays (lo, di, up) of length nx: row i reads
+``lo[i] * x[i-1] + di[i] * x[i] + up[i] * x[i+1]``. ``lo[0]`` and
+``up[nx-1]`` are the periodic wrap-around coefficients (zero in a no-flux
+box); when either is non-zero the cyclic system is solved by
+Sherman-Morrison.
+
+A space-time block operator stores one tridiagonal matrix per implicit step:
+arrays of shape (N, nx) with N = nt - 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def _thomas(lo, di, up, rhs, out, scratch):
+    # Plain Thomas elimination (no pivoting). Stable here because every matrix
+    # we factor is a diagonally dominant M-matrix (by rows for HJB, by columns
+    # for Fokker-Planck).
+    n = di.size
+    beta = di[0]
+    out[0] = rhs[0] / beta
+    for i in range(1, n):
+        scratch[i] = up[i - 1] / beta
+        beta = di[i] - lo[i] * scratch[i]
+        out[i] = (rhs[i] - lo[i] * out[i - 1]) / beta
+    for i in range(n - 2, -1, -1):
+        out[i] -= scratch[i + 1] * out[i + 1]
+
+
+@njit(cache=True)
+def solve_tridiagonal(lo, di, up, rhs, out, scratch):
+    """Solve the (possibly cyclic) tridiagonal system; ``scratch`` has 3 * nx floats."""
+    n = di.size
+    top_right = lo[0]
+    bottom_left = up[n - 1]
+    if top_right == 0.0 and bottom_left == 0.0:
+        _thomas(lo, di, up, rhs, out, scratch[:n])
+        return
+    # Sherman-Morrison: A = T + u v^T with T tridiagonal (Numerical Recipes 2.7).
+    gamma = -di[0]
+    d2 = scratch[n : 2 * n]
+    d2[:] = di
+    d2[0] = di[0] - gamma
+    d2[n - 1] = di[n - 1] - bottom_left * top_right / gamma
+    _thomas(lo, d2, up, rhs, out, scratch[:n])
+    z = scratch[2 * n : 3 * n]
+    u = np.zeros(n)
+    u[0] = gamma
+    u[n - 1] = bottom_left
+    # second solve needs its own elimination scratch; reuse a fresh array
+    tmp = np.empty(n)
+    _thomas(lo, d2, up, u, z, tmp)
+    fact = (out[0] + top_right * out[n - 1] / gamma) / (1.0 + z[0] + top_right * z[n - 1] / gamma)
+    for i in range(n):
+        out[i] -= fact * z[i]
+
+
+@njit(cache=True)
+def tridiagonal_matvec(lo, di, up, x, out):
+    """out = T x for a (possibly cyclic) tridiagonal T."""
+    n = di.size
+    for i in range(n):
+        out[i] = di[i] * x[i] + lo[i] * x[(i - 1) % n] + up[i] * x[(i + 1) % n]
+
+
+@njit(cache=True)
+def backward_sweep(lo, di, up, rhs, last, out):
+    """Solve ``T[n] X[n] - X[n+1] = rhs[n]`` for n = N-1..0 with X[N] = last.
+
+    This is one implicit Euler HJB sweep (rows scaled by dt).
+    """
+    N, nx = di.shape
+    scratch = np.empty(3 * nx)
+    b = np.empty(nx)
+    for n in range(N - 1, -1, -1):
+        nxt = last if n == N - 1 else out[n + 1]
+        for i in range(nx):
+            b[i] = rhs[n, i] + nxt[i]
+        solve_tridiagonal(lo[n], di[n], up[n], b, out[n], scratch)
+
+
+@njit(cache=True)
+def forward_sweep(lo, di, up, rhs, first, out):
+    """Solve ``T[n] X[n] - X[n-1] = rhs[n]`` for n = 0..N-1 with X[-1] = first.
+
+    This is one implicit Euler Fokker-Planck sweep (rows scaled by dt).
+    """
+    N, nx = di.shape
+    scratch = np.empty(3 * nx)
+    b = np.empty(nx)
+    for n in range(N):
+        prev = first if n == 0 else out[n - 1]
+        for i in range(nx):
+            b[i] = rhs[n, i] + prev[i]
+        solve_tridiagonal(lo[n], di[n], up[n], b, out[n], scratch)
+
+
+# ---------------------------------------------------------------------------
+# Newton's linear system. Unknowns v = (dU^0..dU^{N-1}, dM^1..dM^N), rows scaled
+# by dt:
+#   HJB row n: H[n] dU^n - dU^{n+1} - C_M[n] dM^{n+1} - C_U[n] dU^n   (dU^N = G' dM^N)
+#   FP  row n: F[n] dM^{n+1} - dM^n + B[n] dU^n                         (dM^0 = 0)
+# H, F, B tridiagonal; C_M = diag + sum_k c_k w_k^T, C_U = sum_k c_k w_k^T: the
+# non-local couplings enter as rank-one terms so nothing dense is ever formed.
+# ---------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _lowrank_sub(C, W, x, out):
+    # out -= sum_k C[k] (W[k] . x)
+    for k in range(C.shape[0]):
+        s = 0.0
+        for i in range(x.size):
+            s += W[k, i] * x[i]
+        if s != 0.0:
+            for i in range(x.size):
+                out[i] -= s * C[k, i]
+
+
+@njit(cache=True)
+def newton_matvec(ops, v, out):
+    """out = J v for the block operator ``ops`` (see module comment)."""
+    hl, hd, hu, fl, fd, fu, bl, bd, bu, cdiag, CM, WM, CU, WU, gdiag, gC, gW = ops
+    N, nx = hd.shape
+    dU = v[: N * nx].reshape(N, nx)
+    dM = v[N * nx :].reshape(N, nx)
+    oU = out[: N * nx].reshape(N, nx)
+    oM = out[N * nx :].reshape(N, nx)
+    tmp = np.empty(nx)
+    for n in range(N):
+        tridiagonal_matvec(hl[n], hd[n], hu[n], dU[n], oU[n])
+        if n < N - 1:
+            oU[n] -= dU[n + 1]
+        oU[n] -= cdiag[n] * dM[n]
+        _lowrank_sub(CM[n], WM[n], dM[n], oU[n])
+        _lowrank_sub(CU[n], WU[n], dU[n], oU[n])
+        tridiagonal_matvec(fl[n], fd[n], fu[n], dM[n], oM[n])
+        if n > 0:
+            oM[n] -= dM[n - 1]
+        tridiagonal_matvec(bl[n], bd[n], bu[n], dU[n], tmp)
+        oM[n] += tmp
+    oU[N - 1] -= gdiag * dM[N - 1]
+    _lowrank_sub(gC, gW, dM[N - 1], oU[N - 1])
+
+
+@njit(cache=True)
+def newton_preconditioner(ops, r, out):
+    """out = P^{-1} r with P the decoupled sweep: HJB backward, then FP forward.
+
+    P keeps the HJB and FP blocks and the FP's dependence on dU, and drops the
+    couplings C_M, C_U, G' (block Gauss-Seidel). It is exact when f and g do
+    not depend on m.
+    """
+    hl, hd, hu, fl, fd, fu, bl, bd, bu = (
+        ops[0],
+        ops[1],
+        ops[2],
+        ops[3],
+        ops[4],
+        ops[5],
+        ops[6],
+        ops[7],
+        ops[8],
+    )
+    N, nx = hd.shape
+    rU = r[: N * nx].reshape(N, nx)
+    rM = r[N * nx :].reshape(N, nx)
+    zU = out[: N * nx].reshape(N, nx)
+    zM = out[N * nx :].reshape(N, nx)
+    zero = np.zeros(nx)
+    backward_sweep(hl, hd, hu, rU, zero, zU)
+    rhs = np.empty((N, nx))
+    tmp = np.empty(nx)
+    for n in range(N):
+        tridiagonal_matvec(bl[n], bd[n], bu[n], zU[n], tmp)
+        rhs[n] = rM[n] - tmp
+    forward_sweep(fl, fd, fu, rhs, zero, zM)
+
+
+@njit(cache=True)
+def gmres(ops, b, rtol, restart, maxiter):
+    """Right-preconditioned restarted GMRES for ``J x = b``.
+
+    Returns ``(x, iterations, relative_residual)``; the residual is the true
+    (unpreconditioned) one since preconditioning is on the right.
+    """
+    n = b.size
+    x = np.zeros(n)
+    bnorm = np.sqrt(np.dot(b, b))
+    if bnorm == 0.0:
+        return x, 0, 0.0
+    V = np.empty((restart + 1, n))
+    Hm = np.zeros((restart + 1, restart))
+    cs = np.zeros(restart)
+    sn = np.zeros(restart)
+    g = np.zeros(restart + 1)
+    w = np.empty(n)
+    z = np.empty(n)
+    r = b.copy()
+    total = 0
+    rel = 1.0
+    while True:
+        beta = np.sqrt(np.dot(r, r))
+        rel = beta / bnorm
+        if rel <= rtol or total >= maxiter:
+            break
+        V[0] = r / beta
+        g[:] = 0.0
+        g[0] = beta
+        Hm[:, :] = 0.0
+        k = 0
+        for j in range(restart):
+            newton_preconditioner(ops, V[j], z)
+            newton_matvec(ops, z, w)
+            for i in range(j + 1):  # modified Gram-Schmidt
+                h = np.dot(w, V[i])
+                Hm[i, j] = h
+                w -= h * V[i]
+            hn = np.sqrt(np.dot(w, w))
+            Hm[j + 1, j] = hn
+            if hn > 0.0:
+                V[j + 1] = w / hn
+            for i in range(j):  # earlier Givens rotations
+                t = cs[i] * Hm[i, j] + sn[i] * Hm[i + 1, j]
+                Hm[i + 1, j] = -sn[i] * Hm[i, j] + cs[i] * Hm[i + 1, j]
+                Hm[i, j] = t
+            den = np.hypot(Hm[j, j], Hm[j + 1, j])
+            cs[j] = Hm[j, j] / den
+            sn[j] = Hm[j + 1, j] / den
+            Hm[j, j] = den
+            Hm[j + 1, j] = 0.0
+            g[j + 1] = -sn[j] * g[j]
+            g[j] = cs[j] * g[j]
+            total += 1
+            k = j + 1
+            if abs(g[j + 1]) <= rtol * bnorm or total >= maxiter or hn == 0.0:
+                break
+        y = np.zeros(k)
+        for i in range(k - 1, -1, -1):
+            s = g[i]
+            for jj in range(i + 1, k):
+                s -= Hm[i, jj] * y[jj]
+            y[i] = s / Hm[i, i]
+        w[:] = 0.0
+        for i in range(k):
+            w += y[i] * V[i]
+        newton_preconditioner(ops, w, z)
+        x += z
+        newton_matvec(ops, x, w)
+        r = b - w
+    return x, total, rel

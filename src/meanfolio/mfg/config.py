@@ -1,0 +1,83 @@
+"""`MFGConfig`: the discretisation and solver settings of a mean-field game."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from meanfolio._validation import check_choice, check_integer, check_interval, check_number
+
+__all__ = ["BOUNDARIES", "METHODS", "MFGConfig"]
+
+BOUNDARIES = ("neumann", "periodic")
+METHODS = ("newton", "fixed_point", "fictitious_play", "policy_iteration")
+
+
+@dataclass(frozen=True)
+class MFGConfig:
+    """Grid and solver settings, validated on construction.
+
+    Parameters
+    ----------
+    nx, nt : int
+        Number of space points (>= 3) and of time points (>= 2, so nt - 1
+        implicit steps of ``dt = time_horizon / (nt - 1)``). Arrays are (nt, nx).
+    x_min, x_max : float
+        The box [x_min, x_max], x_min < x_max.
+    time_horizon : float
+        T > 0.
+    viscosity : float
+        nu >= 0 in ``-d_t u - nu u_xx + H(u_x) = f``.
+    tolerance : float
+        > 0; stop when the scaled residual of the discrete system (see
+        ``meanfolio.mfg.residual_norm``) falls below it.
+    max_iterations : int
+        >= 1 outer iterations (Newton steps, or fixed-point sweeps).
+    relaxation : float
+        In (0, 1]: damping of the fixed-point and policy-iteration updates of m
+        (the seed API's omega). Newton ignores it.
+    boundary : {"neumann", "periodic"}
+        No-flux box or periodic domain.
+    method : {"newton", "fixed_point", "fictitious_play", "policy_iteration"}
+    """
+
+    nx: int = 200
+    nt: int = 100
+    x_min: float = -5.0
+    x_max: float = 5.0
+    time_horizon: float = 1.0
+    viscosity: float = 0.1
+    tolerance: float = 1e-6
+    max_iterations: int = 100
+    relaxation: float = 0.5
+    boundary: str = "neumann"
+    method: str = "newton"
+
+    def __post_init__(self) -> None:
+        # Normalise numbers (ints given for floats) after checking them.
+        set_ = object.__setattr__
+        set_(self, "nx", check_integer("nx", self.nx, low=3))
+        set_(self, "nt", check_integer("nt", self.nt, low=2))
+        x_min, x_max = check_interval("x_min", self.x_min, "x_max", self.x_max)
+        set_(self, "x_min", x_min)
+        set_(self, "x_max", x_max)
+        set_(
+            self, "time_horizon", check_number("time_horizon", self.time_horizon, low=0, low_inclusive=False)
+        )
+        set_(self, "viscosity", check_number("viscosity", self.viscosity, low=0))
+        set_(self, "tolerance", check_number("tolerance", self.tolerance, low=0, low_inclusive=False))
+        set_(self, "max_iterations", check_integer("max_iterations", self.max_iterations, low=1))
+        set_(
+            self,
+            "relaxation",
+            check_number("relaxation", self.relaxation, low=0, high=1, low_inclusive=False),
+        )
+        check_choice("boundary", self.boundary, BOUNDARIES)
+        check_choice("method", self.method, METHODS)
+
+    def replace(self, **changes: Any) -> MFGConfig:
+        """Return a copy with some fields changed (validated again)."""
+        return MFGConfig(**{**asdict(self), **changes})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

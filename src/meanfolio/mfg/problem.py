@@ -1,0 +1,163 @@
+"""`MFGProblem`: a validated 1D mean-field game and its discrete residual.
+
+Discrete unknowns (Achdou & Capuzzo-Dolcetta 2010): U^0..U^{N-1} and
+M^1..M^N with N = nt - 1; U^N = g(x, M^N) and M^0 = m0 are not unknowns.
+The HJB step n sees the cost F^n = f(x, M^{n+1}) (and, for couplings of
+controls, the feedback of U^n).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from meanfolio._validation import check_array, check_density
+
+from .config import MFGConfig
+from .couplings import Coupling, CouplingJacobian, CouplingState, as_coupling
+from .fokker_planck import fokker_planck_derivative, fokker_planck_operator, fokker_planck_residual
+from .grid import Grid1D
+from .hamiltonians import Hamiltonian, Quadratic, UpwindTerms
+from .hjb import hjb_operator, hjb_residual, upwind_terms
+
+__all__ = ["MFGProblem"]
+
+
+@dataclass
+class MFGProblem:
+    """A 1D MFG: grid, Hamiltonian, running coupling f, terminal cost g and m0.
+
+    Build it with :meth:`create`, which validates every input.
+    """
+
+    config: MFGConfig
+    grid: Grid1D
+    hamiltonian: Hamiltonian
+    coupling: Coupling
+    terminal: Coupling
+    m0: np.ndarray
+    m0_mass: float
+
+    @classmethod
+    def create(
+        cls,
+        config: MFGConfig,
+        m0,
+        coupling=None,
+        *,
+        terminal=None,
+        hamiltonian: Hamiltonian | None = None,
+    ) -> MFGProblem:
+        if not isinstance(config, MFGConfig):
+            raise ValueError(f"config = {type(config).__name__} is not allowed: expected an MFGConfig")
+        grid = Grid1D.from_config(config)
+        hamiltonian = Quadratic() if hamiltonian is None else hamiltonian
+        if not isinstance(hamiltonian, Hamiltonian):
+            raise ValueError(f"hamiltonian = {hamiltonian!r} is not allowed: expected a Hamiltonian")
+        m0, mass = check_density("m0", m0, size=config.nx, cell=grid.dx)
+        coupling = as_coupling(coupling, "f")
+        coupling.validate(config.nt, config.nx)
+        terminal = _as_terminal(terminal, grid)
+        terminal.validate(config.nt, config.nx)
+        return cls(config, grid, hamiltonian, coupling, terminal, m0, mass)
+
+    # -- pieces --------------------------------------------------------------
+    @property
+    def steps(self) -> int:
+        return self.config.nt - 1
+
+    def terms(self, u: np.ndarray) -> UpwindTerms:
+        """Upwind terms of U^0..U^{N-1} (u of shape (nt, nx))."""
+        return upwind_terms(self.grid, self.hamiltonian, u[:-1])
+
+    def _state(self, m_next: np.ndarray, terms: UpwindTerms | None) -> CouplingState:
+        N = m_next.shape[0]
+        steps = np.arange(N)
+        state = CouplingState(self.grid.x, self.grid.dx, self.grid.t[steps], steps, m_next)
+        if self.coupling.uses_control and terms is not None:
+            state.drift = terms.drift
+            # gradient of dx * sum(drift * m) with respect to u (see couplings.MarketImpact)
+            P = terms.dleft * m_next
+            Q = terms.dright * m_next
+            state.drift_mean_gradient = -(P - np.roll(P, -1, axis=-1) + np.roll(Q, 1, axis=-1) - Q)
+        return state
+
+    def _terminal_state(self, m_T: np.ndarray) -> CouplingState:
+        steps = np.array([self.config.nt - 1])
+        return CouplingState(self.grid.x, self.grid.dx, self.grid.t[steps], steps, m_T[None, :])
+
+    def running_cost(self, u: np.ndarray, m: np.ndarray, terms: UpwindTerms | None = None) -> np.ndarray:
+        """F^n = f(x, M^{n+1}) for n < N, shape (N, nx)."""
+        if terms is None and self.coupling.uses_control:
+            terms = self.terms(u)
+        return self.coupling.value(self._state(m[1:], terms))
+
+    def terminal_cost(self, m_T: np.ndarray) -> np.ndarray:
+        """g(x, M^N), shape (nx,)."""
+        return self.terminal.value(self._terminal_state(m_T))[0]
+
+    # -- residual ------------------------------------------------------------
+    def residual(self, u: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Residuals of the discrete HJB and FP equations, each (N, nx), unscaled.
+
+        ``u[-1]`` is replaced by g(x, m[-1]) first, so only the unknowns count.
+        """
+        u = u.copy()
+        u[-1] = self.terminal_cost(m[-1])
+        terms = self.terms(u)
+        f = self.running_cost(u, m, terms)
+        rh = hjb_residual(self.grid, self.config.viscosity, self.hamiltonian, u, f)
+        rf = fokker_planck_residual(self.grid, self.config.viscosity, terms, m)
+        return rh, rf
+
+    def norm(self, r: np.ndarray) -> float:
+        """Discrete L2(0, T; L2) norm ``sqrt(dt dx sum r^2)``."""
+        return float(np.sqrt(self.grid.dt * self.grid.dx * np.sum(r * r)))
+
+    def residual_norm(self, u: np.ndarray, m: np.ndarray) -> float:
+        """The stopping test's scaled residual: the larger of the two equations' norms."""
+        rh, rf = self.residual(u, m)
+        return max(self.norm(rh), self.norm(rf))
+
+    # -- Newton --------------------------------------------------------------
+    def newton_operator(self, u: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Jacobian of the dt-scaled residual at (u, m) as the tuple the kernels read."""
+        grid, nu, dt = self.grid, self.config.viscosity, self.grid.dt
+        terms = self.terms(u)
+        h = hjb_operator(grid, nu, terms)
+        f = fokker_planck_operator(grid, nu, terms)
+        b = tuple(dt * a for a in fokker_planck_derivative(grid, terms, m[1:]))
+        jac = self.coupling.jacobian(self._state(m[1:], terms))
+        cdiag, CM, WM, CU, WU = _stack(jac, dt, self.steps, grid.nx)
+        gjac = self.terminal.jacobian(self._terminal_state(m[-1]))
+        gdiag, gC, gW, _, _ = _stack(gjac, 1.0, 1, grid.nx)
+        return (*h, *f, *b, cdiag, CM, WM, CU, WU, gdiag[0], gC[0], gW[0])
+
+
+def _as_terminal(terminal, grid: Grid1D) -> Coupling:
+    """g(x) as an array (nx,) or a callable of x, or g(x, m) as a Coupling."""
+    if callable(terminal) and not isinstance(terminal, Coupling):
+        terminal = np.asarray(terminal(grid.x), dtype=np.float64)
+    if terminal is not None and not isinstance(terminal, Coupling):
+        terminal = check_array("terminal", terminal, shape=(grid.nx,))
+    terminal = as_coupling(terminal, "terminal")
+    if terminal.uses_control:
+        raise ValueError("terminal is not allowed to depend on controls: expected g(x) or g(x, m)")
+    return terminal
+
+
+def _stack(jac: CouplingJacobian, scale: float, N: int, nx: int):
+    """Pack a CouplingJacobian into C-contiguous arrays: diag (N, nx), C/W (N, K, nx)."""
+
+    def pack(pairs):
+        if not pairs:
+            z = np.zeros((N, 0, nx))
+            return z, z.copy()
+        C = np.ascontiguousarray(np.stack([scale * c for c, _ in pairs], axis=1))
+        W = np.ascontiguousarray(np.stack([w for _, w in pairs], axis=1))
+        return C, W
+
+    CM, WM = pack(jac.dm_lowrank)
+    CU, WU = pack(jac.du_lowrank)
+    return np.ascontiguousarray(scale * jac.dm_diag), CM, WM, CU, WU

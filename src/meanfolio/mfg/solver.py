@@ -1,0 +1,218 @@
+"""Public entry points of the 1D solver: `solve_mfg` and the seed's `solve_mfg_1d`."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from .config import MFGConfig
+from .fokker_planck import solve_fokker_planck
+from .hamiltonians import Hamiltonian
+from .iterative import IterationLog, fictitious_play, fixed_point, policy_iteration
+from .newton import newton
+from .problem import MFGProblem
+
+__all__ = ["MFGConvergenceWarning", "MFGSolution", "solve_mfg", "solve_mfg_1d"]
+
+
+class MFGConvergenceWarning(RuntimeWarning):
+    """The solver stopped before reaching its tolerance."""
+
+
+@dataclass
+class MFGSolution:
+    """Result of :func:`solve_mfg`.
+
+    Attributes
+    ----------
+    u, m, alpha : ndarray, shape (nt, nx)
+        Value function, density (mass ``dx * m.sum(axis=1)`` is 1) and the
+        feedback alpha*(t, x) of the scheme (mean velocity of an agent at x).
+    x, t : ndarray
+        Grids, shapes (nx,) and (nt,).
+    converged : bool
+    iterations : int
+        Outer iterations performed (Newton steps or sweeps).
+    residual_history : list[float]
+        Scaled residual after each iteration (the first is the start).
+    mass_error : float
+        ``max_t |dx sum m(t) - 1|``.
+    wall_time : float
+        Seconds, including any first-call compilation.
+    linear_iterations : list[int]
+        GMRES iterations per Newton step (empty for other methods).
+    message : str
+    """
+
+    u: np.ndarray
+    m: np.ndarray
+    alpha: np.ndarray
+    x: np.ndarray
+    t: np.ndarray
+    converged: bool
+    iterations: int
+    residual_history: list[float]
+    mass_error: float
+    wall_time: float
+    method: str
+    message: str
+    config: MFGConfig
+    linear_iterations: list[int] = field(default_factory=list)
+    line_search_steps: list[float] = field(default_factory=list)
+
+    @property
+    def residual(self) -> float:
+        return self.residual_history[-1] if self.residual_history else float("nan")
+
+    def summary(self) -> dict:
+        """Scalars for reports and the CLI."""
+        return {
+            "method": self.method,
+            "converged": self.converged,
+            "iterations": self.iterations,
+            "residual": self.residual,
+            "mass_error": self.mass_error,
+            "min_m": float(self.m.min()),
+            "gmres_iterations": int(sum(self.linear_iterations)),
+            "wall_time_s": self.wall_time,
+            "message": self.message,
+        }
+
+    def save(self, path: str | Path) -> Path:
+        """Write u, m, alpha, x, t and the residual history to an ``.npz`` file."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(
+            path,
+            u=self.u,
+            m=self.m,
+            alpha=self.alpha,
+            x=self.x,
+            t=self.t,
+            residual_history=np.asarray(self.residual_history),
+            converged=self.converged,
+        )
+        return path
+
+    def plot(self, path: str | Path | None = None):
+        """Heatmaps of u, m and alpha* over (x, t); saved to ``path`` if given."""
+        from meanfolio.plotting import heatmap, new_figure, save_figure
+
+        fig, axes = new_figure(3)
+        heatmap(axes[0], self.u, self.x, self.t, "value u(t, x)")
+        heatmap(axes[1], self.m, self.x, self.t, "density m(t, x)", cmap="magma")
+        heatmap(axes[2], self.alpha, self.x, self.t, "control alpha*(t, x)", cmap="coolwarm")
+        if path is not None:
+            save_figure(fig, path)
+        return fig
+
+
+_METHODS = {
+    "fixed_point": fixed_point,
+    "fictitious_play": fictitious_play,
+    "policy_iteration": policy_iteration,
+}
+
+
+def solve_mfg(
+    config: MFGConfig,
+    m0,
+    f=None,
+    *,
+    terminal=None,
+    hamiltonian: Hamiltonian | None = None,
+    callback: Callable[[int, float], bool | None] | None = None,
+) -> MFGSolution:
+    """Solve the 1D mean-field game on the grid of ``config``.
+
+    .. math::
+        -\\partial_t u - \\nu u_{xx} + H(x, u_x) = f(x, m(t)),\\quad u(T) = g(x, m(T)) \\\\
+        \\partial_t m - \\nu m_{xx} - (m H_p(x, u_x))_x = 0,\\quad m(0) = m_0
+
+    Parameters
+    ----------
+    config : MFGConfig
+        Grid and solver settings; ``config.method`` picks the algorithm.
+    m0 : array (nx,)
+        Initial density, >= 0 with positive mass; rescaled to unit mass.
+    f : Coupling, array (nt, nx) or (nx,), callable f(t, x), or None
+        Running cost. Couplings of m: ``Congestion``, ``LogDensity``,
+        ``MeanTracking``, ``MarketImpact``, ``LocalCoupling``; they add.
+    terminal : array (nx,), callable g(x), Coupling g(x, m) or None (g = 0)
+    hamiltonian : Hamiltonian, default Quadratic()
+    callback : callable(iteration, residual) -> bool, optional
+        Return True to stop. Ctrl-C also stops and returns the last iterate.
+
+    Returns
+    -------
+    MFGSolution
+        ``converged`` is False if the tolerance was not reached; the history
+        and the last finite iterate are returned, never NaN arrays.
+
+    References
+    ----------
+    Y. Achdou, I. Capuzzo-Dolcetta, Mean field games: numerical methods,
+    SIAM J. Numer. Anal. 48 (2010). Y. Achdou, M. Lauriere, Mean field games
+    and applications: numerical aspects, LNM 2281 (2020).
+    """
+    problem = MFGProblem.create(config, m0, f, terminal=terminal, hamiltonian=hamiltonian)
+    log = IterationLog(config.tolerance, config.max_iterations, callback)
+    start = time.perf_counter()
+    # One BLAS thread: the kernels are numba; multithreaded BLAS on the small
+    # vector operations in between only adds overhead on small machines.
+    with threadpool_limits(limits=1):
+        try:
+            if config.method == "newton":
+                newton(problem, log)
+            else:
+                _METHODS[config.method](problem, log)
+        except KeyboardInterrupt:
+            log.message = f"interrupted after {max(len(log.history) - 1, 0)} iterations"
+            log.converged = False
+        if log.last is None:
+            raise RuntimeError(f"the {config.method} solver produced no finite iterate: {log.message}")
+        u, m = log.last
+        u = u.copy()
+        # Return the exact FP density of the returned u (mass to round-off, m >= 0).
+        terms = problem.terms(u)
+        m = solve_fokker_planck(problem.grid, config.viscosity, terms, problem.m0)
+        u[-1] = problem.terminal_cost(m[-1])
+        # alpha* at every time level, the last one from g.
+        alpha = problem.terms(np.vstack([u, u[-1:]])).drift
+    wall = time.perf_counter() - start
+    mass_error = float(np.max(np.abs(problem.grid.mass(m) - 1.0)))
+    return MFGSolution(
+        u=u,
+        m=m,
+        alpha=alpha,
+        x=problem.grid.x.copy(),
+        t=problem.grid.t.copy(),
+        converged=log.converged,
+        iterations=max(len(log.history) - 1, 0),
+        residual_history=log.history,
+        mass_error=mass_error,
+        wall_time=wall,
+        method=config.method,
+        message=log.message,
+        config=config,
+        linear_iterations=log.linear_iterations,
+        line_search_steps=log.steps,
+    )
+
+
+def solve_mfg_1d(config: MFGConfig, m0, f, **kwargs) -> tuple[np.ndarray, np.ndarray, int]:
+    """Seed-compatible call: ``u, m, iterations = solve_mfg_1d(config, m0, f)``.
+
+    Same arguments as :func:`solve_mfg`; warns with :class:`MFGConvergenceWarning`
+    if the solver stops before its tolerance.
+    """
+    sol = solve_mfg(config, m0, f, **kwargs)
+    if not sol.converged:
+        warnings.warn(sol.message, MFGConvergenceWarning, stacklevel=2)
+    return sol.u, sol.m, sol.iterations
