@@ -1,1 +1,11 @@
+"""meanfolio: mean-field models of portfolios and markets.
+
+Capabilities live in subpackages (``meanfolio.mfg``, ...); the names most
+users need are re-exported here.
+"""
+
+from meanfolio.mfg import MFGConfig, MFGSolution, solve_mfg, solve_mfg_1d
+
 __version__ = "0.1.0"
+
+__all__ = ["MFGConfig", "MFGSolution", "__version__", "solve_mfg", "solve_mfg_1d"]

@@ -70,7 +70,7 @@ def solve_hjb(
     terminal: np.ndarray,
     *,
     u_init: np.ndarray | None = None,
-    tol: float = 1e-11,
+    tol: float = 1e-13,
     max_iterations: int = 100,
 ) -> tuple[np.ndarray, int]:
     """Solve the implicit HJB (1) backward for a given cost ``f`` of shape (nt-1, nx).

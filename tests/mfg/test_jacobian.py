@@ -1,0 +1,76 @@
+"""Newton's operator is the derivative of the residual (central differences as oracle)."""
+
+import numpy as np
+import pytest
+
+from meanfolio.mfg import (
+    Congestion,
+    LogDensity,
+    MarketImpact,
+    MeanTracking,
+    MFGConfig,
+    MFGProblem,
+    PowerLaw,
+    Quadratic,
+    RunningCost,
+)
+from meanfolio.mfg import _kernels
+
+from .conftest import dense_operator as _dense_operator
+
+from .conftest import gaussian
+
+CASES = {
+    "congestion": (Quadratic(), Congestion(2.0, 0.5), None),
+    "mean+impact": (Quadratic(), MeanTracking(1.5) + MarketImpact(0.7) + RunningCost(lambda t, x: x**2), None),
+    "log+power": (PowerLaw(2.5), LogDensity(0.3), None),
+    "terminal(m)": (Quadratic(), Congestion(1.0), MeanTracking(2.0)),
+}
+
+
+def _problem(case, boundary):
+    H, f, g = CASES[case]
+    config = MFGConfig(nx=9, nt=5, x_min=-2, x_max=2, viscosity=0.2, boundary=boundary)
+    x = np.linspace(-2, 2, 9)
+    m0 = gaussian(x, 0.3, 0.7) + 0.05
+    return MFGProblem.create(config, m0, f, terminal=g if g is not None else 0.3 * x, hamiltonian=H)
+
+
+def _residual_vector(problem, v):
+    N, nx = problem.steps, problem.config.nx
+    u = np.zeros((N + 1, nx))
+    m = np.empty((N + 1, nx))
+    u[:-1] = v[: N * nx].reshape(N, nx)
+    m[0] = problem.m0
+    m[1:] = v[N * nx :].reshape(N, nx)
+    rh, rf = problem.residual(u, m)
+    return problem.grid.dt * np.concatenate((rh.ravel(), rf.ravel())), u, m
+
+
+@pytest.mark.parametrize("boundary", ["neumann", "periodic"])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_newton_operator_is_the_jacobian(case, boundary):
+    problem = _problem(case, boundary)
+    N, nx = problem.steps, problem.config.nx
+    rng = np.random.default_rng(3)
+    # a generic point: smooth-ish u with non-zero gradients, positive m
+    x = problem.grid.x
+    v = np.concatenate(
+        [
+            (np.sin(1.3 * x + 0.4)[None, :] * np.linspace(1, 2, N)[:, None] + 0.01 * rng.normal(size=(N, nx))).ravel(),
+            (problem.m0[None, :] * (1 + 0.1 * rng.uniform(size=(N, nx)))).ravel(),
+        ]
+    )
+    _, u, m = _residual_vector(problem, v)
+    u[-1] = problem.terminal_cost(m[-1])
+    ops = problem.newton_operator(u, m)
+    size = v.size
+    J = _dense_operator(ops, size)
+    h = 1e-6
+    J_fd = np.empty_like(J)
+    for j in range(size):
+        vp, vm = v.copy(), v.copy()
+        vp[j] += h
+        vm[j] -= h
+        J_fd[:, j] = (_residual_vector(problem, vp)[0] - _residual_vector(problem, vm)[0]) / (2 * h)
+    np.testing.assert_allclose(J, J_fd, atol=2e-6 * max(1.0, np.abs(J_fd).max()))

@@ -1,0 +1,66 @@
+"""Compiled kernels against dense linear algebra (numpy/scipy as oracles)."""
+
+import numpy as np
+import pytest
+from scipy.sparse.linalg import gmres as scipy_gmres
+
+from meanfolio.mfg import _kernels
+
+from .conftest import dense_operator as _dense_operator
+
+
+def _dense(lo, di, up):
+    n = di.size
+    A = np.diag(di) + np.diag(lo[1:], -1) + np.diag(up[:-1], 1)
+    A[0, n - 1] += lo[0]
+    A[n - 1, 0] += up[n - 1]
+    return A
+
+
+@pytest.mark.parametrize("cyclic", [False, True])
+@pytest.mark.parametrize("n", [3, 4, 17])
+def test_tridiagonal_solve_matches_dense(n, cyclic):
+    rng = np.random.default_rng(n)
+    lo, up = -rng.uniform(0, 1, n), -rng.uniform(0, 1, n)
+    if not cyclic:
+        lo[0] = up[-1] = 0.0
+    di = 1.0 + np.abs(lo) + np.abs(up) + rng.uniform(0, 1, n)
+    rhs = rng.normal(size=n)
+    out = np.empty(n)
+    _kernels.solve_tridiagonal(lo, di, up, rhs, out, np.empty(3 * n))
+    np.testing.assert_allclose(out, np.linalg.solve(_dense(lo, di, up), rhs), rtol=1e-12, atol=1e-12)
+    y = np.empty(n)
+    _kernels.tridiagonal_matvec(lo, di, up, out, y)
+    np.testing.assert_allclose(y, rhs, atol=1e-12)
+
+
+def test_sweeps_solve_block_bidiagonal_systems():
+    rng = np.random.default_rng(0)
+    N, n = 5, 6
+    lo, up = -rng.uniform(0, 1, (N, n)), -rng.uniform(0, 1, (N, n))
+    lo[:, 0] = up[:, -1] = 0.0
+    di = 1.0 + np.abs(lo) + np.abs(up)
+    rhs = rng.normal(size=(N, n))
+    last = rng.normal(size=n)
+    out = np.empty((N, n))
+    _kernels.backward_sweep(lo, di, up, rhs, last, out)
+    for k in range(N):
+        nxt = last if k == N - 1 else out[k + 1]
+        np.testing.assert_allclose(_dense(lo[k], di[k], up[k]) @ out[k] - nxt, rhs[k], atol=1e-12)
+    _kernels.forward_sweep(lo, di, up, rhs, last, out)
+    for k in range(N):
+        prev = last if k == 0 else out[k - 1]
+        np.testing.assert_allclose(_dense(lo[k], di[k], up[k]) @ out[k] - prev, rhs[k], atol=1e-12)
+
+
+def test_gmres_agrees_with_scipy_and_dense_solve(lq_problem_operator):
+    ops, size = lq_problem_operator
+    rng = np.random.default_rng(1)
+    b = rng.normal(size=size)
+    x, its, rel = _kernels.gmres(ops, b, 1e-12, 40, 500)
+    J = _dense_operator(ops, size)
+    np.testing.assert_allclose(x, np.linalg.solve(J, b), rtol=1e-8, atol=1e-9)
+    assert rel <= 1e-12 and its < size
+    xs, info = scipy_gmres(J, b, rtol=1e-12, atol=0.0, restart=size, maxiter=10)
+    assert info == 0
+    np.testing.assert_allclose(x, xs, rtol=1e-7, atol=1e-8)
