@@ -127,7 +127,12 @@ def check_array(
     if shape is not None:
         ok = arr.ndim == len(shape) and all(s in (-1, a) for s, a in zip(shape, arr.shape, strict=False))
         if not ok:
-            want = "(" + ", ".join("any" if s == -1 else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+            want = (
+                "("
+                + ", ".join("any" if s == -1 else str(s) for s in shape)
+                + ("," if len(shape) == 1 else "")
+                + ")"
+            )
             raise ValueError(f"{name} has shape {arr.shape} which is not allowed: expected shape {want}")
     if finite and not np.all(np.isfinite(arr)):
         bad = np.flatnonzero(~np.isfinite(arr.ravel()))

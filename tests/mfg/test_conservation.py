@@ -50,13 +50,23 @@ COUPLINGS = {
 )
 def test_mass_and_positivity(hamiltonian, coupling, boundary, method, viscosity, strength, shift, hp):
     config = MFGConfig(
-        nx=24, nt=12, x_min=-3, x_max=3, viscosity=viscosity, boundary=boundary,
-        method=method, tolerance=1e-8, max_iterations=15,
+        nx=24,
+        nt=12,
+        x_min=-3,
+        x_max=3,
+        viscosity=viscosity,
+        boundary=boundary,
+        method=method,
+        tolerance=1e-8,
+        max_iterations=15,
     )
     x = np.linspace(-3, 3, 24)
     m0 = gaussian(x, shift, 0.6)
     sol = solve_mfg(
-        config, m0, COUPLINGS[coupling](strength), terminal=0.5 * (x - shift) ** 2,
+        config,
+        m0,
+        COUPLINGS[coupling](strength),
+        terminal=0.5 * (x - shift) ** 2,
         hamiltonian=HAMILTONIANS[hamiltonian](hp),
     )
     # whether or not it converged, the returned density is a density

@@ -14,15 +14,17 @@ from meanfolio.mfg import (
     Quadratic,
     RunningCost,
 )
-from meanfolio.mfg import _kernels
 
 from .conftest import dense_operator as _dense_operator
-
 from .conftest import gaussian
 
 CASES = {
     "congestion": (Quadratic(), Congestion(2.0, 0.5), None),
-    "mean+impact": (Quadratic(), MeanTracking(1.5) + MarketImpact(0.7) + RunningCost(lambda t, x: x**2), None),
+    "mean+impact": (
+        Quadratic(),
+        MeanTracking(1.5) + MarketImpact(0.7) + RunningCost(lambda t, x: x**2),
+        None,
+    ),
     "log+power": (PowerLaw(2.5), LogDensity(0.3), None),
     "terminal(m)": (Quadratic(), Congestion(1.0), MeanTracking(2.0)),
 }
@@ -57,7 +59,10 @@ def test_newton_operator_is_the_jacobian(case, boundary):
     x = problem.grid.x
     v = np.concatenate(
         [
-            (np.sin(1.3 * x + 0.4)[None, :] * np.linspace(1, 2, N)[:, None] + 0.01 * rng.normal(size=(N, nx))).ravel(),
+            (
+                np.sin(1.3 * x + 0.4)[None, :] * np.linspace(1, 2, N)[:, None]
+                + 0.01 * rng.normal(size=(N, nx))
+            ).ravel(),
             (problem.m0[None, :] * (1 + 0.1 * rng.uniform(size=(N, nx)))).ravel(),
         ]
     )

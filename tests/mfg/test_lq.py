@@ -27,11 +27,19 @@ def test_closed_form_solves_the_ode_system(lq):
     a, b, cT, nu, T = lq.a, lq.b, lq.cT, lq.nu, lq.T
     back = solve_ivp(
         lambda t, y: [y[0] ** 2 - (a + b), y[0] * y[1] + a * lq.mean(t)],
-        (T, 0.0), [cT, 0.0], rtol=1e-12, atol=1e-13, dense_output=True,
+        (T, 0.0),
+        [cT, 0.0],
+        rtol=1e-12,
+        atol=1e-13,
+        dense_output=True,
     )
     fwd = solve_ivp(
         lambda t, y: [-(back.sol(t)[0] * y[0] + back.sol(t)[1]), -2 * back.sol(t)[0] * y[1] + 2 * nu],
-        (0.0, T), [lq.mu0, lq.s0**2], rtol=1e-12, atol=1e-13, dense_output=True,
+        (0.0, T),
+        [lq.mu0, lq.s0**2],
+        rtol=1e-12,
+        atol=1e-13,
+        dense_output=True,
     )
     for t in (0.0, 0.3, 0.7, 1.0):
         P, S = back.sol(t)

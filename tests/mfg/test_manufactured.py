@@ -27,14 +27,23 @@ def m_star(x):
 
 def errors(nx):
     config = MFGConfig(
-        nx=nx, nt=nx // 4 + 1, x_min=0, x_max=2 * np.pi, time_horizon=T, viscosity=NU,
-        boundary="periodic", tolerance=1e-10,
+        nx=nx,
+        nt=nx // 4 + 1,
+        x_min=0,
+        x_max=2 * np.pi,
+        time_horizon=T,
+        viscosity=NU,
+        boundary="periodic",
+        tolerance=1e-10,
     )
     x = Grid1D.from_config(config).x
     source = -NU * BETA * np.cos(x) + np.abs(BETA * np.sin(x)) ** 3 / 3
     sol = solve_mfg(
-        config, m_star(x), RunningCost(source - m_star(x)) + Congestion(1.0),
-        terminal=-BETA * np.cos(x), hamiltonian=PowerLaw(3.0),
+        config,
+        m_star(x),
+        RunningCost(source - m_star(x)) + Congestion(1.0),
+        terminal=-BETA * np.cos(x),
+        hamiltonian=PowerLaw(3.0),
     )
     assert sol.converged, sol.message
     dx = x[1] - x[0]

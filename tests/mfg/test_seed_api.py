@@ -8,8 +8,15 @@ from meanfolio import MFGConfig, solve_mfg_1d
 
 def test_seed_example():
     config = MFGConfig(
-        nx=200, nt=100, x_min=-5, x_max=5, time_horizon=1.0, viscosity=0.1,
-        tolerance=1e-6, max_iterations=500, relaxation=0.5,
+        nx=200,
+        nt=100,
+        x_min=-5,
+        x_max=5,
+        time_horizon=1.0,
+        viscosity=0.1,
+        tolerance=1e-6,
+        max_iterations=500,
+        relaxation=0.5,
     )
     x = np.linspace(-5, 5, 200)
     m0 = np.exp(-(x**2) / 2) / np.sqrt(2 * np.pi)

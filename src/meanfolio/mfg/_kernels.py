@@ -255,3 +255,54 @@ def gmres(ops, b, rtol, restart, maxiter):
         newton_matvec(ops, x, w)
         r = b - w
     return x, total, rel
+
+
+# ---------------------------------------------------------------------------
+# Upwind split of the built-in Hamiltonians, one pass over u (see
+# hamiltonians.upwind for the formulas). kind: 0 quadratic, 1 linear (param =
+# speed), 2 power law (param = exponent).
+# ---------------------------------------------------------------------------
+
+QUADRATIC, LINEAR, POWER_LAW = 0, 1, 2
+
+
+@njit(cache=True)
+def upwind_split(kind, param, u, dx, periodic, value, left, right, dleft, dright):
+    """Fill the five (rows, nx) outputs from u of shape (rows, nx)."""
+    rows, nx = u.shape
+    for r in range(rows):
+        for i in range(nx):
+            if i > 0:
+                a = (u[r, i] - u[r, i - 1]) / dx
+            elif periodic:
+                a = (u[r, 0] - u[r, nx - 1]) / dx
+            else:
+                a = 0.0
+            if i < nx - 1:
+                b = (u[r, i + 1] - u[r, i]) / dx
+            elif periodic:
+                b = (u[r, 0] - u[r, i]) / dx
+            else:
+                b = 0.0
+            ap = a if a > 0.0 else 0.0
+            bm = b if b < 0.0 else 0.0
+            if kind == QUADRATIC:
+                value[r, i] = 0.5 * (ap * ap + bm * bm)
+                left[r, i] = ap
+                right[r, i] = bm
+                dleft[r, i] = 1.0 if a > 0.0 else 0.0
+                dright[r, i] = 1.0 if b < 0.0 else 0.0
+            elif kind == LINEAR:
+                value[r, i] = param * (ap - bm)
+                left[r, i] = param if a > 0.0 else 0.0
+                right[r, i] = -param if b < 0.0 else 0.0
+                dleft[r, i] = 0.0
+                dright[r, i] = 0.0
+            else:
+                e = param
+                abm = -bm
+                value[r, i] = (ap**e + abm**e) / e
+                left[r, i] = ap ** (e - 1.0) if a > 0.0 else 0.0
+                right[r, i] = -(abm ** (e - 1.0)) if b < 0.0 else 0.0
+                dleft[r, i] = (e - 1.0) * ap ** (e - 2.0) if a > 0.0 else 0.0
+                dright[r, i] = (e - 1.0) * abm ** (e - 2.0) if b < 0.0 else 0.0

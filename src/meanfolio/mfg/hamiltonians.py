@@ -36,6 +36,9 @@ class Hamiltonian(ABC):
     """Base class: subclasses define ``H``, ``H_p`` and ``H_pp`` (vectorised)."""
 
     name = "hamiltonian"
+    #: (kind, parameter) of the compiled split in ``_kernels.upwind_split``,
+    #: or None for Hamiltonians evaluated through their vectorised methods.
+    kernel: tuple[int, float] | None = None
 
     @abstractmethod
     def H(self, x: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -60,6 +63,7 @@ class Quadratic(Hamiltonian):
     """H = |p|^2 / 2: quadratic running cost |alpha|^2 / 2, alpha* = -p."""
 
     name = "quadratic"
+    kernel = (0, 0.0)  # (kind, parameter) of _kernels.upwind_split
 
     def H(self, x, p):
         return 0.5 * p * p + 0.0 * x
@@ -81,6 +85,10 @@ class Linear(Hamiltonian):
 
     speed: float = 1.0
     name = "linear"
+
+    @property
+    def kernel(self):
+        return (1, self.speed)
 
     def __post_init__(self):
         object.__setattr__(self, "speed", check_number("speed", self.speed, low=0, low_inclusive=False))
@@ -105,6 +113,10 @@ class PowerLaw(Hamiltonian):
 
     exponent: float = 2.0
     name = "power_law"
+
+    @property
+    def kernel(self):
+        return (2, self.exponent)
 
     def __post_init__(self):
         object.__setattr__(

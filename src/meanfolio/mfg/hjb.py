@@ -21,8 +21,18 @@ __all__ = ["diffusion_operator", "hjb_operator", "hjb_residual", "solve_hjb", "u
 
 
 def upwind_terms(grid: Grid1D, hamiltonian: Hamiltonian, u: np.ndarray) -> UpwindTerms:
-    """Upwind split Hamiltonian at every node of ``u`` (shape (..., nx))."""
-    return upwind(hamiltonian, grid.x, grid.backward_difference(u), grid.forward_difference(u))
+    """Upwind split Hamiltonian at every node of ``u`` (shape (..., nx)).
+
+    Built-in Hamiltonians go through one compiled pass; custom ones through
+    their vectorised methods (``hamiltonians.upwind``).
+    """
+    if hamiltonian.kernel is None:
+        return upwind(hamiltonian, grid.x, grid.backward_difference(u), grid.forward_difference(u))
+    kind, param = hamiltonian.kernel
+    u2 = np.ascontiguousarray(u, dtype=np.float64).reshape(-1, u.shape[-1])
+    out = [np.empty_like(u2) for _ in range(5)]
+    _kernels.upwind_split(kind, float(param), u2, grid.dx, grid.periodic, *out)
+    return UpwindTerms(*(o.reshape(u.shape) for o in out))
 
 
 def diffusion_operator(grid: Grid1D, viscosity: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -52,13 +62,12 @@ def hjb_operator(grid: Grid1D, viscosity: float, terms: UpwindTerms) -> tuple[np
 
 
 def hjb_residual(
-    grid: Grid1D, viscosity: float, hamiltonian: Hamiltonian, u: np.ndarray, f: np.ndarray
+    grid: Grid1D, viscosity: float, terms: UpwindTerms, u: np.ndarray, f: np.ndarray
 ) -> np.ndarray:
     """Residual of (1) for u of shape (nt, nx) (u[-1] the terminal values), f (nt-1, nx).
 
-    Returns shape (nt - 1, nx), not scaled by dt.
+    ``terms`` are the upwind terms of u[:-1]. Returns (nt - 1, nx), not scaled by dt.
     """
-    terms = upwind_terms(grid, hamiltonian, u[:-1])
     return (u[:-1] - u[1:]) / grid.dt - viscosity * grid.laplacian(u[:-1]) + terms.value - f
 
 
@@ -92,7 +101,7 @@ def solve_hjb(
     zero = np.zeros(grid.nx)
     for it in range(max_iterations + 1):
         terms = upwind_terms(grid, hamiltonian, u[:-1])
-        res = grid.dt * ((u[:-1] - u[1:]) / grid.dt - viscosity * grid.laplacian(u[:-1]) + terms.value - f)
+        res = grid.dt * hjb_residual(grid, viscosity, terms, u, f)
         err = np.max(np.abs(res))
         if not np.isfinite(err):
             raise FloatingPointError("the HJB residual became non-finite; check the costs and dt")

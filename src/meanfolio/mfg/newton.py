@@ -22,25 +22,25 @@ GMRES_MAXITER = 400
 LINE_SEARCH_MIN_STEP = 1.0 / 64.0
 
 
-def _merit(problem: MFGProblem, u: np.ndarray, m: np.ndarray) -> tuple[float, float]:
-    rh, rf = problem.residual(u, m)
+def _evaluate(problem: MFGProblem, u: np.ndarray, m: np.ndarray):
+    """Residuals, upwind terms, the merit sqrt(|R_H|^2 + |R_F|^2) and the stopping norm."""
+    rh, rf, terms = problem.residual_and_terms(u, m)
     nh, nf = problem.norm(rh), problem.norm(rf)
-    return float(np.hypot(nh, nf)), max(nh, nf)
+    return rh, rf, terms, float(np.hypot(nh, nf)), max(nh, nf)
 
 
-def newton(problem: MFGProblem, log: IterationLog) -> tuple[np.ndarray, np.ndarray]:
-    """Run Newton from the one-sweep initial guess; returns the last (u, m).
+def newton(problem: MFGProblem, log: IterationLog) -> None:
+    """Run Newton from the one-sweep initial guess, recording iterates in ``log``.
 
-    ``log`` records residuals, GMRES iterations and line-search steps, and
+    ``log`` keeps the residuals, GMRES iterations and line-search steps, and
     decides when to stop (tolerance, iteration cap, non-finite values, a
     callback asking to stop).
     """
     N, nx, dt = problem.steps, problem.config.nx, problem.grid.dt
     u, m = initial_guess(problem)
-    merit, res = _merit(problem, u, m)
+    rh, rf, terms, merit, res = _evaluate(problem, u, m)
     while not log.record(res, u, m):
-        ops = problem.newton_operator(u, m)
-        rh, rf = problem.residual(u, m)
+        ops = problem.newton_operator(u, m, terms)
         rhs = -dt * np.concatenate((rh.ravel(), rf.ravel()))
         # Inexact Newton (Eisenstat-Walker flavour): solve loosely far away,
         # tightly near the solution so the final steps stay quadratic.
@@ -56,12 +56,11 @@ def newton(problem: MFGProblem, log: IterationLog) -> tuple[np.ndarray, np.ndarr
             u_new[:-1] += step * du
             m_new[1:] += step * dm
             u_new[-1] = problem.terminal_cost(m_new[-1])
-            new_merit, new_res = _merit(problem, u_new, m_new)
-            if (
-                np.isfinite(new_merit) and new_merit <= (1.0 - 1e-4 * step) * merit
-            ) or step <= LINE_SEARCH_MIN_STEP:
+            new = _evaluate(problem, u_new, m_new)
+            accept = np.isfinite(new[3]) and new[3] <= (1.0 - 1e-4 * step) * merit
+            if accept or step <= LINE_SEARCH_MIN_STEP:
                 break
             step *= 0.5
         log.steps.append(step)
-        u, m, merit, res = u_new, m_new, new_merit, new_res
-    return u, m
+        u, m = u_new, m_new
+        rh, rf, terms, merit, res = new

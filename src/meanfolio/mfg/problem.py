@@ -103,13 +103,18 @@ class MFGProblem:
 
         ``u[-1]`` is replaced by g(x, m[-1]) first, so only the unknowns count.
         """
+        rh, rf, _ = self.residual_and_terms(u, m)
+        return rh, rf
+
+    def residual_and_terms(self, u: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray, UpwindTerms]:
+        """:meth:`residual` and the upwind terms of u, to reuse in :meth:`newton_operator`."""
         u = u.copy()
         u[-1] = self.terminal_cost(m[-1])
         terms = self.terms(u)
         f = self.running_cost(u, m, terms)
-        rh = hjb_residual(self.grid, self.config.viscosity, self.hamiltonian, u, f)
+        rh = hjb_residual(self.grid, self.config.viscosity, terms, u, f)
         rf = fokker_planck_residual(self.grid, self.config.viscosity, terms, m)
-        return rh, rf
+        return rh, rf, terms
 
     def norm(self, r: np.ndarray) -> float:
         """Discrete L2(0, T; L2) norm ``sqrt(dt dx sum r^2)``."""
@@ -121,10 +126,12 @@ class MFGProblem:
         return max(self.norm(rh), self.norm(rf))
 
     # -- Newton --------------------------------------------------------------
-    def newton_operator(self, u: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, ...]:
+    def newton_operator(
+        self, u: np.ndarray, m: np.ndarray, terms: UpwindTerms | None = None
+    ) -> tuple[np.ndarray, ...]:
         """Jacobian of the dt-scaled residual at (u, m) as the tuple the kernels read."""
         grid, nu, dt = self.grid, self.config.viscosity, self.grid.dt
-        terms = self.terms(u)
+        terms = self.terms(u) if terms is None else terms
         h = hjb_operator(grid, nu, terms)
         f = fokker_planck_operator(grid, nu, terms)
         b = tuple(dt * a for a in fokker_planck_derivative(grid, terms, m[1:]))

@@ -1,0 +1,79 @@
+"""The command line: version, solve with flags and TOML, outputs, exit codes."""
+
+from pathlib import Path
+
+import numpy as np
+from typer.testing import CliRunner
+
+from meanfolio import __version__
+from meanfolio.cli import app
+from meanfolio.mfg import lq_reference
+
+runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_version():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and __version__ in result.output
+
+
+def test_solve_toml_writes_plot_and_arrays(tmp_path):
+    png, npz = tmp_path / "run.png", tmp_path / "run.npz"
+    result = runner.invoke(
+        app,
+        [
+            "mfg",
+            "solve",
+            "--config",
+            str(ROOT / "examples/lq_game.toml"),
+            "--nx",
+            "120",
+            "--nt",
+            "60",
+            "--plot",
+            str(png),
+            "--output",
+            str(npz),
+            "--quiet",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "converged" in result.output
+    assert png.stat().st_size > 10_000
+    data = np.load(npz)
+    assert data["u"].shape == (60, 120) and data["m"].shape == (60, 120)
+    # the TOML describes the LQ game: its mean at T is the closed form's, to first order
+    x, m = data["x"], data["m"][-1]
+    dx = x[1] - x[0]
+    assert abs((x * m).sum() * dx - lq_reference().mean(1.0)) < 0.03
+
+
+def test_solve_bad_option_exits_2():
+    result = runner.invoke(app, ["mfg", "solve", "--viscosity", "-1"])
+    assert result.exit_code == 2
+    assert "viscosity = -1.0" in result.output
+
+
+def test_not_converged_exits_1():
+    result = runner.invoke(
+        app,
+        [
+            "mfg",
+            "solve",
+            "--method",
+            "fixed_point",
+            "--max-iterations",
+            "2",
+            "--congestion",
+            "5",
+            "--nx",
+            "40",
+            "--nt",
+            "20",
+            "--tolerance",
+            "1e-12",
+        ],
+    )
+    assert result.exit_code == 1
+    assert "not converged" in result.output
