@@ -77,3 +77,10 @@ def test_not_converged_exits_1():
     )
     assert result.exit_code == 1
     assert "not converged" in result.output
+
+
+def test_demo_writes_figures(tmp_path):
+    result = runner.invoke(app, ["demo", "--output-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "seed_example.png").exists() and (tmp_path / "lq_game.png").exists()
+    assert "LQ game vs closed form" in result.output

@@ -138,12 +138,12 @@ def check_array(
         bad = np.flatnonzero(~np.isfinite(arr.ravel()))
         raise ValueError(
             f"{name} contains {bad.size} non-finite value(s) (first at flat index {bad[0]}: "
-            f"{arr.ravel()[bad[0]]!r}) which is not allowed: expected finite numbers"
+            f"{float(arr.ravel()[bad[0]])!r}) which is not allowed: expected finite numbers"
         )
     if nonnegative and np.any(arr < 0):
         i = int(np.argmin(arr.ravel()))
         raise ValueError(
-            f"{name} has a negative value {arr.ravel()[i]!r} at flat index {i} which is not allowed: "
+            f"{name} has a negative value {float(arr.ravel()[i])!r} at flat index {i} which is not allowed: "
             "expected values >= 0"
         )
     return arr

@@ -95,3 +95,16 @@ def test_callback_can_stop_a_run():
     sol = solve_mfg(config, gaussian(x), Congestion(1.0, 5.0), callback=lambda k, r: seen.append(r) or k >= 2)
     assert not sol.converged and sol.iterations == 2 and "callback" in sol.message
     assert seen == sol.residual_history[:3]
+
+
+def test_interrupt_returns_what_was_finished():
+    config = MFGConfig(nx=30, nt=15, method="fixed_point", tolerance=1e-12, max_iterations=100)
+    x = np.linspace(-5, 5, 30)
+
+    def interrupt(k, r):
+        if k == 3:
+            raise KeyboardInterrupt
+
+    sol = solve_mfg(config, gaussian(x), Congestion(1.0, 5.0), callback=interrupt)
+    assert not sol.converged and "interrupted" in sol.message
+    assert len(sol.residual_history) == 4 and sol.mass_error < 1e-12
