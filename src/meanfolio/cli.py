@@ -137,24 +137,12 @@ def demo(
 ) -> None:
     """Solve the seed example and the LQ game against its closed form; write figures."""
     from meanfolio.mfg import lq_reference
+    from meanfolio.mfg.examples import lq_example, seed_example
 
     output_dir.mkdir(parents=True, exist_ok=True)
-    # 1. The seed example: a crowd confined by the cost x^2/2.
-    config = MFGConfig(
-        nx=200,
-        nt=100,
-        x_min=-5,
-        x_max=5,
-        time_horizon=1.0,
-        viscosity=0.1,
-        tolerance=1e-6,
-        max_iterations=500,
-        relaxation=0.5,
-    )
+    # 1. The seed example, with a two-bump crowd confined by the cost x^2/2.
     x = np.linspace(-5, 5, 200)
-    m0 = np.exp(-((x - 1.5) ** 2) / 0.5) + 0.5 * np.exp(-((x + 2) ** 2))
-    f = np.tile(0.5 * x**2, (100, 1))
-    sol = solve_mfg(config, m0, f)
+    sol = solve_mfg(**seed_example(m0=np.exp(-((x - 1.5) ** 2) / 0.5) + 0.5 * np.exp(-((x + 2) ** 2))))
     console.print(_summary_table("seed example: confinement x^2/2", sol))
     _write_outputs(sol, output_dir / "seed_example.png", output_dir / "seed_example.npz")
     # 2. The LQ game with mean coupling, against its exact solution.
@@ -164,10 +152,8 @@ def demo(
         table.add_column(col, justify="right")
     ok = sol.converged
     for nx, nt in ((100, 50), (200, 100), (400, 200)):
-        cfg = MFGConfig(nx=nx, nt=nt, x_min=-2.5, x_max=4.0, viscosity=lq.nu, tolerance=1e-9)
-        xs = np.linspace(-2.5, 4.0, nx)
-        s = solve_mfg(cfg, lq.m0(xs), lq.coupling(), terminal=lq.terminal)
-        dx = xs[1] - xs[0]
+        s = solve_mfg(**lq_example(nx, nt, lq))
+        xs, dx = s.x, s.x[1] - s.x[0]
         mean = (xs * s.m[-1]).sum() * dx
         var = (xs**2 * s.m[-1]).sum() * dx - mean**2
         table.add_row(
