@@ -147,7 +147,10 @@ def demo(
     _write_outputs(sol, output_dir / "seed_example.png", output_dir / "seed_example.npz")
     # 2. The LQ game with mean coupling, against its exact solution.
     lq = lq_reference()
-    table = Table(title="LQ game vs closed form (mean and variance of m at T)")
+    table = Table(
+        title="LQ game vs closed form (mean and variance of m at T)",
+        caption="the first solve includes the one-off numba compilation (cached on disk afterwards)",
+    )
     for col in ("nx x nt", "Newton its", "mean err", "var err", "time s"):
         table.add_column(col, justify="right")
     ok = sol.converged
