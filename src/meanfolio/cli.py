@@ -12,12 +12,14 @@ from rich.console import Console
 from rich.table import Table
 
 from meanfolio import __version__
+from meanfolio.kinetic.cli import kinetic_app
 from meanfolio.mfg import MFGConfig, MFGSolution, solve_mfg
 from meanfolio.mfg.scenario import MFGScenario
 
 app = typer.Typer(help="meanfolio: mean-field models of portfolios and markets.", no_args_is_help=True)
 mfg_app = typer.Typer(help="Mean-field games.", no_args_is_help=True)
 app.add_typer(mfg_app, name="mfg")
+app.add_typer(kinetic_app, name="kinetic")
 console = Console()
 
 

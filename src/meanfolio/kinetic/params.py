@@ -146,8 +146,11 @@ class KineticParams:
 
 PRESETS: dict[str, KineticParams] = {
     # Finding 1: the price fluctuates around a constant s_f = 1.5 (10 noisy brokers).
+    # (Agents start with more bonds than stock, so that after the rise to s_f buying and selling
+    # power, Y and X, are comparable and the fluctuations are centred on s_f.)
     "long_term_constant": KineticParams(
-        kappa=1.0, beta=1.0, weight_scale=1.0, sigma=0.05, n_brokers=10, sigma_broker=0.1
+        kappa=1.0, beta=1.0, weight_scale=1.0, sigma=0.05, n_brokers=10, sigma_broker=0.1,
+        x0_logmean=-0.7, y0_logmean=0.2,
     ),
     # Finding 2: the price follows an exponential-OU fundamental with overshoots; fat-tailed returns.
     "long_term_varying": KineticParams(
@@ -161,7 +164,7 @@ PRESETS: dict[str, KineticParams] = {
     ),
     # Finding 5: high-frequency traders deciding on each broker's price: fat-tailed price law.
     "high_frequency": KineticParams(
-        kappa=1.0, beta=1.0, weight_scale=1.0, sigma=0.05, n_brokers=2000, sigma_broker=0.8,
+        kappa=0.3, beta=1.0, weight_scale=1.0, sigma=0.05, n_brokers=2000, sigma_broker=0.6,
         investors="high_frequency", dt=0.005,
     ),
     # Section 5's simplification: U = identity, W = 1, X = Y = w frozen -> inverse-gamma steady state.

@@ -129,11 +129,10 @@ def initial_wealth(
 _MESSAGES = {
     kern.UNSTABLE_G: "mu * |g| * dt >= 1 at step {step}: an agent would move more than its whole account; "
     "dt = {dt} is not allowed for these parameters: expected a smaller dt (or a smaller mu)",
-    kern.NEGATIVE_PRICE: "the price became non-positive at step {step}: kappa * ED * dt <= -1; dt = {dt} is not "
-    "allowed for these parameters: expected a smaller dt (or a smaller kappa)",
-    kern.IMPLICIT_FAILED: "the implicit chartist signal R = kappa ED(R) has no convergent fixed point at step {step}: "
-    "chartist_signal = 'implicit' is not allowed here: "
-    "expected 'lagged' or a smaller kappa * mu",
+    kern.NEGATIVE_PRICE: "the price became non-positive at step {step}: kappa * ED * dt <= -1; "
+    "dt = {dt} is not allowed for these parameters: expected a smaller dt (or a smaller kappa)",
+    kern.IMPLICIT_FAILED: "the implicit chartist signal R = kappa ED(R) has no convergent fixed point at "
+    "step {step}: chartist_signal = 'implicit' is not allowed here: expected 'lagged' or a smaller kappa * mu",
 }
 
 
@@ -146,6 +145,7 @@ def simulate(
     model: str = "kinetic",
     chunk: int = 500,
     callback: Callable[[int, int], bool | None] | None = None,
+    snapshot_every: int | None = None,
 ) -> KineticResult:
     """Simulate ``steps`` steps of length ``params.dt`` with ``n_agents`` agents.
 
@@ -158,6 +158,8 @@ def simulate(
     model : "kinetic" (default) or "microscopic" (noise enters the excess demand)
     chunk : steps per compiled call; ``callback(done, steps)`` runs between chunks
         (return True to stop early). Ctrl-C also stops and keeps what was done.
+    snapshot_every : keep a copy of the broker prices every this many steps
+        (``result.extra["snapshots"]``: list of (t, prices)); sets the chunk.
 
     Raises
     ------
@@ -168,6 +170,9 @@ def simulate(
     n_agents = check_integer("n_agents", n_agents, low=0)
     steps = check_integer("steps", steps, low=1)
     chunk = check_integer("chunk", chunk, low=1)
+    snapshots: list[tuple[float, np.ndarray]] = []
+    if snapshot_every is not None:
+        chunk = check_integer("snapshot_every", snapshot_every, low=1)
     if n_agents == 0 and not params.freeze_wealth:
         raise ValueError("n_agents = 0 is not allowed unless freeze_wealth = True: expected n_agents >= 1")
     if model == "microscopic" and params.investors == "high_frequency":
@@ -190,15 +195,19 @@ def simulate(
     g0, W0, ed0, _ = kern.market(P, C, params.S0, 0.0, params.s_f, X0, Y0)
     series[0] = (0.0, params.S0, params.s_f, ed0, X0, Y0, g0, W0, 0.0, 0.0)
     done, message = 0, "completed"
+    if snapshot_every is not None:
+        snapshots.append((0.0, s.copy()))
     start = time.perf_counter()
     try:
         while done < steps:
             n = min(chunk, steps - done)
-            status, k = kern.run_steps(P, C, key, done, n, state, x, y, s, Rb, g_b, ed_b, ret_b, zbar_b, partial,
-                                    series[done + 1 : done + 1 + n])  # fmt: skip
+            rows = series[done + 1 : done + 1 + n]
+            status, k = kern.run_steps(P, C, key, done, n, state, x, y, s, Rb, g_b, ed_b, ret_b, zbar_b, partial, rows)
             done += int(k)
             if status != kern.OK:
                 raise KineticStabilityError(_MESSAGES[status].format(step=done, dt=params.dt))
+            if snapshot_every is not None:
+                snapshots.append((float(state[kern.T_]), s.copy()))
             if callback is not None and callback(done, steps) is True:
                 message = f"stopped by the callback after {done} steps"
                 break
@@ -207,7 +216,7 @@ def simulate(
     return KineticResult(
         params=params, model=model, series={name: series[:, i] for i, name in enumerate(kern.SERIES)},
         x=x, y=y, broker_prices=s, completed_steps=done, message=message,
-        wall_time=time.perf_counter() - start,
+        wall_time=time.perf_counter() - start, extra={"snapshots": snapshots},
     )  # fmt: skip
 
 
