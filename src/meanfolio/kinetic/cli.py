@@ -37,7 +37,8 @@ def run(
         n = 0 if params.freeze_wealth else agents
         with Progress(
             TextColumn("[bold]{task.description}"), BarColumn(),
-            TextColumn("{task.completed}/{task.total} steps"), TimeRemainingColumn(), console=console, transient=True,
+            TextColumn("{task.completed}/{task.total} steps"), TimeRemainingColumn(),
+            console=console, transient=True,
         ) as bar:  # fmt: skip
             task = bar.add_task(preset_name, total=steps)
             result = simulate(

@@ -132,7 +132,8 @@ _MESSAGES = {
     kern.NEGATIVE_PRICE: "the price became non-positive at step {step}: kappa * ED * dt <= -1; "
     "dt = {dt} is not allowed for these parameters: expected a smaller dt (or a smaller kappa)",
     kern.IMPLICIT_FAILED: "the implicit chartist signal R = kappa ED(R) has no convergent fixed point at "
-    "step {step}: chartist_signal = 'implicit' is not allowed here: expected 'lagged' or a smaller kappa * mu",
+    "step {step}: chartist_signal = 'implicit' is not allowed here: "
+    "expected 'lagged' or a smaller kappa * mu",
 }
 
 
@@ -202,7 +203,8 @@ def simulate(
         while done < steps:
             n = min(chunk, steps - done)
             rows = series[done + 1 : done + 1 + n]
-            status, k = kern.run_steps(P, C, key, done, n, state, x, y, s, Rb, g_b, ed_b, ret_b, zbar_b, partial, rows)
+            buffers = (Rb, g_b, ed_b, ret_b, zbar_b, partial, rows)
+            status, k = kern.run_steps(P, C, key, done, n, state, x, y, s, *buffers)
             done += int(k)
             if status != kern.OK:
                 raise KineticStabilityError(_MESSAGES[status].format(step=done, dt=params.dt))
