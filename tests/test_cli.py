@@ -84,3 +84,4 @@ def test_demo_writes_figures(tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "seed_example.png").exists() and (tmp_path / "lq_game.png").exists()
     assert "LQ game vs closed form" in result.output
+    assert len(list((tmp_path / "kinetic").glob("fig*.png"))) == 9

@@ -137,7 +137,7 @@ def mfg_solve(
 def demo(
     output_dir: Annotated[Path, typer.Option(help="Folder for figures and arrays.")] = Path("demo_output"),
 ) -> None:
-    """Solve the seed example and the LQ game against its closed form; write figures."""
+    """Solve the seed example and the LQ game against its closed form; draw the kinetic model's figures."""
     from meanfolio.mfg import lq_reference
     from meanfolio.mfg.examples import lq_example, seed_example
 
@@ -171,7 +171,12 @@ def demo(
         ok &= s.converged
     console.print(table)
     s.plot(output_dir / "lq_game.png")
-    console.print(f"figures written to {output_dir}/")
+    # 3. The kinetic portfolio model: the paper's figures from the presets.
+    from meanfolio.kinetic.figures import make_figures
+
+    with console.status("kinetic model: drawing the paper's figures 2-10") as status:
+        make_figures(output_dir / "kinetic", agents=20_000, seed=1, progress=lambda msg: status.update(msg))
+    console.print(f"figures written to {output_dir}/ and {output_dir}/kinetic/")
     if not ok:
         raise typer.Exit(1)
 

@@ -78,7 +78,9 @@ class KineticResult:
     """Output of :func:`simulate`.
 
     ``series`` maps each of ``t, S, s_f, ED, X, Y, g, W, refused, R`` to an
-    array of length steps + 1 (row 0 is the initial state). ``x``, ``y`` are
+    array of length steps + 1 (row 0 is the initial state). Row n holds S, s_f,
+    X, Y and R at t_n, and the g, W, ED and refused fraction of the step that
+    ended at t_n (row 0: their values at the initial state). ``x``, ``y`` are
     the agents' final stock and bond wealth (n_agents,), ``broker_prices``
     the brokers' final prices (n_brokers,). ``refused`` is the fraction of
     interactions refused by the non-negativity kernel at each step.

@@ -1,0 +1,159 @@
+"""Kinetic model: moment model, wealth accounting, closed marginals, broker laws."""
+
+import numba
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from meanfolio.kinetic import (
+    KineticParams,
+    bond_marginal,
+    broker_price_law,
+    preset,
+    simulate,
+    solve_moments,
+    wealth_step,
+)
+
+
+def test_deterministic_particles_follow_the_moment_model_exactly():
+    # Without noise the control (2) is linear in the agent's source account, so
+    # the mean of the agents is the moment model's solution on the same step.
+    p = KineticParams(kappa=2.0, beta=1.0, sigma=0.0, dividend=0.02, rate=0.01, value_function="prospect")
+    res = simulate(p, 5000, 1500, seed=3)
+    mom = solve_moments(p, 1500, X0=res.series["X"][0], Y0=res.series["Y"][0])
+    assert res.refused_fraction == 0.0
+    for name in ("S", "X", "Y", "ED"):
+        np.testing.assert_allclose(res.series[name], getattr(mom, name), rtol=1e-9, atol=1e-12)
+
+
+def test_moment_model_converges_at_first_order_in_dt():
+    p = KineticParams(kappa=1.0, sigma=0.0, value_function="prospect", u_gamma=0.1)
+    T = 2.0
+    ref = solve_moments(p.replace(dt=T / 64000), 64000)
+    errs = []
+    for n in (500, 1000, 2000):
+        sol = solve_moments(p.replace(dt=T / n), n)
+        errs.append(abs(sol.S[-1] - ref.S[-1]) + abs(sol.X[-1] - ref.X[-1]))
+    assert 1.7 < errs[0] / errs[1] < 2.3 and 1.7 < errs[1] / errs[2] < 2.3, errs
+
+
+def test_noisy_monte_carlo_mean_within_clt_bound():
+    p = KineticParams(kappa=1.0, sigma=0.2, weight_scale=1.0)
+    n_agents = 20000
+    res = simulate(p, n_agents, 1000, seed=5)
+    mom = solve_moments(p, 1000, X0=res.series["X"][0], Y0=res.series["Y"][0])
+    # standard error of the mean wealth at the end (the noise adds independent terms per agent)
+    se_x = res.x.std() / np.sqrt(n_agents)
+    se_y = res.y.std() / np.sqrt(n_agents)
+    assert abs(res.series["X"][-1] - mom.X[-1]) < 5 * se_x
+    assert abs(res.series["Y"][-1] - mom.Y[-1]) < 5 * se_y
+    # and the noise is really there: the paths are not identical
+    assert abs(res.series["X"][-1] - mom.X[-1]) > 1e-6
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    mu1=st.floats(0.1, 5.0),
+    mu2=st.floats(0.1, 5.0),
+    g=st.floats(-0.15, 0.15),
+    ret=st.floats(-0.05, 0.05),
+    sigma=st.floats(0.0, 2.0),
+)
+def test_total_wealth_gets_no_control_and_no_noise(mu1, mu2, g, ret, sigma):
+    rng = np.random.default_rng(0)
+    x, y = rng.lognormal(0, 0.5, 50), rng.lognormal(0, 0.5, 50)
+    xi = rng.normal(size=50)
+    base = KineticParams(rate=0.03, dt=0.01, sigma=sigma, kernel="truncate")
+    x1, y1, r1 = wealth_step(base.replace(mu=mu1), g, ret, x, y, xi)
+    x2, y2, r2 = wealth_step(base.replace(mu=mu2, sigma=0.0), g, ret, x, y, xi)
+    expected = x * (1 + ret) + y * (1 + base.rate * base.dt)
+    ok = (r1 == 0) & (r2 == 0)
+    np.testing.assert_allclose((x1 + y1)[ok], expected[ok], rtol=1e-12)
+    np.testing.assert_allclose((x2 + y2)[ok], expected[ok], rtol=1e-12)
+    assert np.all(x1 >= 0) and np.all(y1 >= 0)
+
+
+def test_total_wealth_paths_do_not_depend_on_mu_when_returns_match():
+    # A fixed price path with stock return equal to the bond rate: w grows like (1 + r dt)^n for any mu.
+    rng = np.random.default_rng(2)
+    x0, y0 = rng.lognormal(0, 0.3, 200), rng.lognormal(0, 0.3, 200)
+    paths = []
+    for mu in (0.2, 4.0):
+        p = KineticParams(mu=mu, rate=0.05, dt=0.01)
+        x, y = x0.copy(), y0.copy()
+        for k in range(300):
+            g = 0.1 * np.sin(k / 10)
+            x, y, _ = wealth_step(p, g, p.rate * p.dt, x, y)
+        paths.append(x + y)
+    np.testing.assert_allclose(paths[0], paths[1], rtol=1e-12)
+    np.testing.assert_allclose(paths[0], (x0 + y0) * (1 + 0.05 * 0.01) ** 300, rtol=1e-12)
+
+
+@pytest.mark.parametrize("sigma", [0.0, 0.3])
+def test_bond_marginal_is_the_closed_log_normal(sigma):
+    p = preset("marginal_positive", sigma=sigma)
+    res = simulate(p, 20000, 500, seed=11)
+    g = res.series["g"][:-1]
+    assert np.all(g > 0)
+    law = bond_marginal(p, g, noise=sigma > 0)
+    ks = stats.kstest(res.y, law.cdf)
+    assert ks.pvalue > 1e-3, ks
+    # the noise's log-variance growth sigma^2 t is visible
+    assert np.var(np.log(res.y)) == pytest.approx(law.var_log, rel=0.05)
+    # a wrong law (without the -sigma^2 t/2 or the +sigma^2 t) is rejected when there is noise
+    if sigma > 0:
+        assert stats.kstest(res.y, bond_marginal(p, g, noise=False).cdf).pvalue < 1e-6
+
+
+def test_long_term_broker_price_law():
+    p = preset("long_term_constant", n_brokers=5000, sigma_broker=0.2)
+    res = simulate(p, 5000, 200, seed=4)
+    law = broker_price_law(p, res.series["ED"][:-1])
+    logs = np.log(res.broker_prices)
+    se = np.sqrt(law.var_log / logs.size)
+    assert abs(logs.mean() - law.mean_log) < 4 * se
+    assert logs.var() == pytest.approx(law.var_log, rel=0.06)
+    assert stats.kstest(res.broker_prices, law.cdf).pvalue > 1e-3
+    # the market price is the brokers' mean
+    assert res.series["S"][-1] == pytest.approx(res.broker_prices.mean(), rel=1e-12)
+
+
+def test_same_seed_same_run_on_one_and_two_threads():
+    p = preset("long_term_varying", n_brokers=50, sigma_broker=0.1)
+    runs = []
+    for threads in (1, 2):
+        numba.set_num_threads(threads)
+        runs.append(simulate(p, 5000, 300, seed=9))
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    for name in runs[0].series:
+        np.testing.assert_array_equal(runs[0].series[name], runs[1].series[name])
+    np.testing.assert_array_equal(runs[0].x, runs[1].x)
+    np.testing.assert_array_equal(runs[0].broker_prices, runs[1].broker_prices)
+    other = simulate(p, 5000, 300, seed=10)
+    assert not np.array_equal(other.x, runs[0].x)
+
+
+def test_wealth_and_prices_stay_non_negative_under_harsh_noise():
+    p = KineticParams(sigma=6.0, dt=0.01, n_brokers=20, sigma_broker=0.5, weight="fundamentalist")
+    res = simulate(p, 4000, 300, seed=1)
+    assert res.refused_fraction > 0.01  # the kernel really had to refuse interactions
+    assert res.x.min() >= 0 and res.y.min() >= 0
+    assert np.all(res.series["S"] > 0) and res.broker_prices.min() > 0
+    trunc = simulate(p.replace(kernel="truncate"), 4000, 300, seed=1)
+    assert trunc.x.min() >= 0 and trunc.y.min() >= 0
+    assert trunc.refused_fraction < res.refused_fraction
+
+
+def test_microscopic_model_has_noisy_demand():
+    p = KineticParams(sigma=0.5)
+    kin = simulate(p, 2000, 100, seed=2, model="kinetic")
+    mic = simulate(p, 2000, 100, seed=2, model="microscopic")
+    # same agents and numbers: kinetic ED is mu g Z_bar exactly, microscopic ED adds the mean noise
+    # row n holds the g and ED used during the step that ended at t_n, and X, Y at t_n
+    g = kin.series["g"][1:]
+    zbar = np.where(g > 0, kin.series["Y"][:-1], kin.series["X"][:-1])
+    np.testing.assert_allclose(kin.series["ED"][1:], p.mu * g * zbar, rtol=1e-12)
+    assert np.max(np.abs(mic.series["ED"] - kin.series["ED"])) > 1e-4
