@@ -14,14 +14,26 @@ from meanfolio.kinetic import (
     preset,
     simulate,
     solve_moments,
+    stock_marginal,
     wealth_step,
 )
 
 
-def test_deterministic_particles_follow_the_moment_model_exactly():
+@pytest.mark.parametrize(
+    "choices",
+    [
+        {},
+        {"price_impact": "absolute"},
+        {"chartist_signal": "implicit", "kappa": 0.5},
+        # u* = mu g Z_bar for all: nearly equal agents, so that no account is emptied
+        {"transaction_cost": "absolute", "weight": "heaviside", "x0_logstd": 0.01, "y0_logstd": 0.01},
+    ],
+)
+def test_deterministic_particles_follow_the_moment_model_exactly(choices):
     # Without noise the control (2) is linear in the agent's source account, so
     # the mean of the agents is the moment model's solution on the same step.
-    p = KineticParams(kappa=2.0, beta=1.0, sigma=0.0, dividend=0.02, rate=0.01, value_function="prospect")
+    base = dict(kappa=2.0, beta=1.0, sigma=0.0, dividend=0.02, rate=0.01, value_function="prospect")
+    p = KineticParams(**{**base, **choices})
     res = simulate(p, 5000, 1500, seed=3)
     mom = solve_moments(p, 1500, X0=res.series["X"][0], Y0=res.series["Y"][0])
     assert res.refused_fraction == 0.0
@@ -40,8 +52,9 @@ def test_moment_model_converges_at_first_order_in_dt():
     assert 1.7 < errs[0] / errs[1] < 2.3 and 1.7 < errs[1] / errs[2] < 2.3, errs
 
 
-def test_noisy_monte_carlo_mean_within_clt_bound():
-    p = KineticParams(kappa=1.0, sigma=0.2, weight_scale=1.0)
+@pytest.mark.parametrize("noise", ["multiplicative", "additive"])
+def test_noisy_monte_carlo_mean_within_clt_bound(noise):
+    p = KineticParams(kappa=1.0, sigma=0.2, weight_scale=1.0, noise=noise)
     n_agents = 20000
     res = simulate(p, n_agents, 1000, seed=5)
     mom = solve_moments(p, 1000, X0=res.series["X"][0], Y0=res.series["Y"][0])
@@ -106,6 +119,23 @@ def test_bond_marginal_is_the_closed_log_normal(sigma):
     # a wrong law (without the -sigma^2 t/2 or the +sigma^2 t) is rejected when there is noise
     if sigma > 0:
         assert stats.kstest(res.y, bond_marginal(p, g, noise=False).cdf).pvalue < 1e-6
+
+
+@pytest.mark.parametrize("sigma", [0.0, 0.3])
+def test_stock_marginal_is_the_closed_log_normal_when_g_is_negative(sigma):
+    # s_f far below the price and W = 1: everybody sells, the stock marginal closes.
+    p = KineticParams(
+        s_f=0.4, weight="fundamentalist", kappa=0.05, mu=0.5, sigma=sigma, dividend=0.03,
+        x0_logstd=0.3, y0_logstd=0.3, dt=0.002,
+    )  # fmt: skip
+    res = simulate(p, 20000, 500, seed=12)
+    g = res.series["g"][1:]
+    assert np.all(g < 0)
+    # the stock's return rate of step n: kappa ED_n + D / S_n (relative impact, no brokers)
+    rate = p.kappa * res.series["ED"][1:] + p.dividend / res.series["S"][:-1]
+    law = stock_marginal(p, g, rate, noise=sigma > 0)
+    assert stats.kstest(res.x, law.cdf).pvalue > 1e-3
+    assert np.var(np.log(res.x)) == pytest.approx(law.var_log, rel=0.05)
 
 
 def test_long_term_broker_price_law():
