@@ -52,12 +52,15 @@ def test_moment_model_converges_at_first_order_in_dt():
     assert 1.7 < errs[0] / errs[1] < 2.3 and 1.7 < errs[1] / errs[2] < 2.3, errs
 
 
-@pytest.mark.parametrize("noise", ["multiplicative", "additive"])
-def test_noisy_monte_carlo_mean_within_clt_bound(noise):
-    p = KineticParams(kappa=1.0, sigma=0.2, weight_scale=1.0, noise=noise)
+@pytest.mark.parametrize("noise, sigma", [("multiplicative", 0.1), ("additive", 0.05)])
+def test_noisy_monte_carlo_mean_within_clt_bound(noise, sigma):
+    # Refused interactions bias the mean (additive noise empties small accounts more often),
+    # so the comparison is made where the kernel refuses (almost) nothing.
+    p = KineticParams(kappa=1.0, sigma=sigma, weight_scale=1.0, noise=noise)
     n_agents = 20000
     res = simulate(p, n_agents, 1000, seed=5)
     mom = solve_moments(p, 1000, X0=res.series["X"][0], Y0=res.series["Y"][0])
+    assert res.refused_fraction == 0.0
     # standard error of the mean wealth at the end (the noise adds independent terms per agent)
     se_x = res.x.std() / np.sqrt(n_agents)
     se_y = res.y.std() / np.sqrt(n_agents)
