@@ -18,6 +18,7 @@ __all__ = [
     "check_array",
     "check_choice",
     "check_density",
+    "check_fields",
     "check_finite_number",
     "check_integer",
     "check_interval",
@@ -160,3 +161,10 @@ def check_density(name: str, value: Any, *, size: int, cell: float) -> tuple[np.
     if not mass > 0.0:
         raise ValueError(f"{name} has total mass {mass!r} which is not allowed: expected a mass > 0")
     return arr / mass, mass
+
+
+def check_fields(instance: Any, names: Iterable[str], check=check_number, **bounds: Any) -> None:
+    """Check the named fields of a (frozen) dataclass with ``check`` and store the
+    normalised values, e.g. ``check_fields(self, ("mu", "dt"), low=0, low_inclusive=False)``."""
+    for name in names:
+        object.__setattr__(instance, name, check(name, getattr(instance, name), **bounds))

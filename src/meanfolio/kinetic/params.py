@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from meanfolio._validation import check_choice, check_integer, check_number
+from meanfolio._validation import check_choice, check_fields, check_integer, check_number
 
 __all__ = ["PRESETS", "KineticParams", "preset"]
 
@@ -89,32 +89,19 @@ class KineticParams:
     dt: float = 0.01
 
     def __post_init__(self) -> None:
-        pos = dict(low=0, low_inclusive=False)
-        for name in (
-            "kappa",
-            "reversion",
-            "mu",
-            "weight_scale",
-            "S0",
-            "s_f",
-            "theta_f",
-            "dt",
-            "frozen_wealth",
-        ):
-            object.__setattr__(self, name, check_number(name, getattr(self, name), **pos))
-        for name in ("dividend", "rate", "sigma", "sigma_f", "sigma_broker", "x0_logstd", "y0_logstd"):
-            object.__setattr__(self, name, check_number(name, getattr(self, name), low=0))
-        for name in ("beta", "u_gamma", "x0_logmean", "y0_logmean"):
-            object.__setattr__(self, name, check_number(name, getattr(self, name)))
-        object.__setattr__(
-            self, "u_alpha", check_number("u_alpha", self.u_alpha, low=0, high=1, low_inclusive=False)
+        positive = ("kappa", "reversion", "mu", "weight_scale", "S0", "s_f", "theta_f", "dt", "frozen_wealth")
+        check_fields(self, positive, low=0, low_inclusive=False)
+        check_fields(
+            self, ("dividend", "rate", "sigma", "sigma_f", "sigma_broker", "x0_logstd", "y0_logstd"), low=0
         )
-        object.__setattr__(self, "u_lambda", check_number("u_lambda", self.u_lambda, low=1))
+        check_fields(self, ("beta", "u_gamma", "x0_logmean", "y0_logmean"))
+        check_fields(self, ("u_alpha",), low=0, high=1, low_inclusive=False)
+        check_fields(self, ("u_lambda",), low=1)
+        check_fields(self, ("n_brokers",), check=check_integer, low=0)
         if self.chartist_dividend is not None:
             check_number("chartist_dividend", self.chartist_dividend, low=0)
         if self.s_bar is not None:
-            check_number("s_bar", self.s_bar, **pos)
-        object.__setattr__(self, "n_brokers", check_integer("n_brokers", self.n_brokers, low=0))
+            check_number("s_bar", self.s_bar, low=0, low_inclusive=False)
         for name, choices in (
             ("value_function", VALUE_FUNCTIONS), ("weight", WEIGHTS), ("price_impact", PRICE_IMPACTS),
             ("chartist_signal", CHARTIST_SIGNALS), ("transaction_cost", TRANSACTION_COSTS),

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from meanfolio._validation import check_number
+from meanfolio._validation import check_fields, check_number
 
 from .config import MFGConfig
 from .couplings import Congestion, Coupling, LogDensity, MarketImpact, MeanTracking, RunningCost
@@ -86,10 +86,8 @@ class MFGScenario:
     terminal_quadratic: float = 0.0
 
     def __post_init__(self):
-        for name in ("potential", "mean_tracking", "market_impact", "terminal_quadratic"):
-            object.__setattr__(self, name, check_number(name, getattr(self, name)))
-        for name in ("congestion", "log_density"):
-            object.__setattr__(self, name, check_number(name, getattr(self, name), low=0))
+        check_fields(self, ("potential", "mean_tracking", "market_impact", "terminal_quadratic"))
+        check_fields(self, ("congestion", "log_density"), low=0)
         object.__setattr__(
             self,
             "congestion_power",
