@@ -19,7 +19,7 @@ from numba import njit
 
 from meanfolio._rng import SeedLike, as_generator
 
-__all__ = ["kernel_key", "normal", "normal_pair", "step_base"]
+__all__ = ["kernel_key", "normal", "normal_pair", "step_base", "uniform"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -120,6 +120,13 @@ def normal(base, index):
     if abs(hz) < _KN[iz]:
         return hz * _WN[iz]
     return _normal_slow(h, hz, iz)
+
+
+@njit(cache=True, inline="always")
+def uniform(base, index):
+    """A U(0, 1) variate (53 random bits, never exactly 0 or 1) for ``index`` at ``base``."""
+    h = _splitmix(base + np.uint64(index) * _GOLDEN)
+    return (float(h >> np.uint64(11)) + 0.5) * (1.0 / 9007199254740992.0)
 
 
 def kernel_key(seed: SeedLike) -> np.uint64:
