@@ -60,9 +60,7 @@ class Report:
             "machine": platform.machine(),
             "processor": platform.processor(),
         }
-        path.write_text(
-            json.dumps({"name": self.name, "meta": meta, "rows": self.rows}, indent=2, default=str)
-        )
+        path.write_text(json.dumps({"name": self.name, "meta": meta, "rows": self.rows}, indent=2, default=str))
         return path
 
 

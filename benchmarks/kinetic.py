@@ -71,12 +71,8 @@ def main() -> None:
         numba.set_num_threads(1)
         one_t = (best_time(ours, repeat=2)[0] - best_time(ours_short, repeat=2)[0]) / (steps - short)
         numba.set_num_threads(threads)
-        b_long, base_S = best_time(
-            lambda n=n_agents, s=steps: numpy_kinetic(params, n, s, 1), repeat=2, warmup=False
-        )
-        b_short, _ = best_time(
-            lambda n=n_agents, s=short: numpy_kinetic(params, n, s, 1), repeat=2, warmup=False
-        )
+        b_long, base_S = best_time(lambda n=n_agents, s=steps: numpy_kinetic(params, n, s, 1), repeat=2, warmup=False)
+        b_short, _ = best_time(lambda n=n_agents, s=short: numpy_kinetic(params, n, s, 1), repeat=2, warmup=False)
         base_t = (b_long - b_short) / (steps - short)
         report.add(
             f"N = {n_agents:.0e} (s per step)", ours_t, base_t,

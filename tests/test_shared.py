@@ -29,9 +29,7 @@ def test_messages_name_parameter_value_and_range():
         check_interval("lower", 3, "upper", 1)
     with pytest.raises(ValueError, match=r"kind = 'z' .*'a', 'b'"):
         check_choice("kind", "z", ["a", "b"])
-    with pytest.raises(
-        ValueError, match=r"prices contains 1 non-finite value\(s\) \(first at flat index 2: nan\)"
-    ):
+    with pytest.raises(ValueError, match=r"prices contains 1 non-finite value\(s\) \(first at flat index 2: nan\)"):
         check_array("prices", [1.0, 2.0, np.nan])
     m, mass = check_density("m0", [1.0, 3.0], size=2, cell=0.5)
     assert mass == 2.0 and np.allclose(m, [0.5, 1.5])

@@ -19,9 +19,7 @@ def as_generator(seed: SeedLike) -> np.random.Generator:
         return seed
     if seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0):
         return np.random.default_rng(seed)
-    raise ValueError(
-        f"seed = {seed!r} is not allowed: expected a non-negative int, None or a numpy Generator"
-    )
+    raise ValueError(f"seed = {seed!r} is not allowed: expected a non-negative int, None or a numpy Generator")
 
 
 def spawn(seed: SeedLike, n: int) -> list[np.random.Generator]:

@@ -100,8 +100,7 @@ def check_interval(low_name: str, low: Any, high_name: str, high: Any) -> tuple[
     high = check_finite_number(high_name, high)
     if not low < high:
         raise ValueError(
-            f"{low_name} = {low!r} and {high_name} = {high!r} are not allowed: "
-            f"expected {low_name} < {high_name}"
+            f"{low_name} = {low!r} and {high_name} = {high!r} are not allowed: expected {low_name} < {high_name}"
         )
     return low, high
 
@@ -128,12 +127,7 @@ def check_array(
     if shape is not None:
         ok = arr.ndim == len(shape) and all(s in (-1, a) for s, a in zip(shape, arr.shape, strict=False))
         if not ok:
-            want = (
-                "("
-                + ", ".join("any" if s == -1 else str(s) for s in shape)
-                + ("," if len(shape) == 1 else "")
-                + ")"
-            )
+            want = "(" + ", ".join("any" if s == -1 else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
             raise ValueError(f"{name} has shape {arr.shape} which is not allowed: expected shape {want}")
     if finite and not np.all(np.isfinite(arr)):
         bad = np.flatnonzero(~np.isfinite(arr.ravel()))

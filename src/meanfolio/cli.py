@@ -79,9 +79,7 @@ def _write_outputs(sol: MFGSolution, plot: Path | None, output: Path | None) -> 
 
 @mfg_app.command("solve")
 def mfg_solve(
-    config_file: Annotated[
-        Path | None, typer.Option("--config", help="TOML file with [config] and [model].")
-    ] = None,
+    config_file: Annotated[Path | None, typer.Option("--config", help="TOML file with [config] and [model].")] = None,
     nx: Annotated[int | None, typer.Option(help="Space points.")] = None,
     nt: Annotated[int | None, typer.Option(help="Time points.")] = None,
     x_min: Annotated[float | None, typer.Option(help="Left end of the box.")] = None,

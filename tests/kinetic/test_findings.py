@@ -71,9 +71,7 @@ def test_hft_finite_volumes_converge_to_inverse_gamma(steady):
     assert dists[-1] < 2e-3 and dists[0] / dists[1] > 1.7 and dists[1] / dists[2] > 1.7, dists
     # time marching conserves mass, keeps V >= 0 and approaches the stationary state
     s, ds = price_grid(0.05, 6.0, 800)
-    fv = solve_price_fokker_planck(
-        p, stats.norm(0.5, 0.05).pdf(s), s_min=0.05, s_max=6.0, t_end=10.0, dt=0.01
-    )
+    fv = solve_price_fokker_planck(p, stats.norm(0.5, 0.05).pdf(s), s_min=0.05, s_max=6.0, t_end=10.0, dt=0.01)
     np.testing.assert_allclose(fv.V.sum(axis=1) * ds, 1.0, atol=1e-12)
     assert fv.V.min() >= 0
     st = stationary_price_density(p, s_min=0.05, s_max=6.0, n=800)

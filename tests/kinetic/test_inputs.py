@@ -45,9 +45,7 @@ def test_weight_functions():
     assert np.all(np.diff(w_up) > 0) and np.all(np.diff(w_down) < 0)
     np.testing.assert_allclose(w_up + w_down, 1.0)
     np.testing.assert_allclose(w_up, (1 + np.tanh(2.0 * 10.0 * d)) / 2)
-    np.testing.assert_array_equal(
-        weight_function(d, 0.0, KineticParams(weight="heaviside")), (d > 0).astype(float)
-    )
+    np.testing.assert_array_equal(weight_function(d, 0.0, KineticParams(weight="heaviside")), (d > 0).astype(float))
     big = weight_function(d[d != 0], 0.0, KineticParams(beta=1e4))
     np.testing.assert_allclose(big, (d[d != 0] > 0).astype(float))
 

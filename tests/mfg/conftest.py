@@ -32,9 +32,7 @@ def lq_problem_operator(lq):
 
     config = lq_config(12, 6)
     grid = grid_of(config)
-    problem = MFGProblem.create(
-        config, lq.m0(grid.x), lq.coupling() + MarketImpact(0.5), terminal=lq.terminal
-    )
+    problem = MFGProblem.create(config, lq.m0(grid.x), lq.coupling() + MarketImpact(0.5), terminal=lq.terminal)
     u, m = initial_guess(problem)
     ops = problem.newton_operator(u, m)
     return ops, 2 * problem.steps * config.nx

@@ -29,9 +29,7 @@ def test_derivatives_by_central_differences(H):
     p = np.array([-2.0, -1.1, -0.3, 0.4, 0.9, 1.7, 2.5])
     h = 1e-6
     np.testing.assert_allclose(H.H_p(x, p), (H.H(x, p + h) - H.H(x, p - h)) / (2 * h), rtol=1e-6, atol=1e-8)
-    np.testing.assert_allclose(
-        H.H_pp(x, p), (H.H_p(x, p + h) - H.H_p(x, p - h)) / (2 * h), rtol=1e-5, atol=1e-7
-    )
+    np.testing.assert_allclose(H.H_pp(x, p), (H.H_p(x, p + h) - H.H_p(x, p - h)) / (2 * h), rtol=1e-5, atol=1e-7)
 
 
 @settings(max_examples=200, deadline=None)

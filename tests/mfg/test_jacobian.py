@@ -59,10 +59,7 @@ def test_newton_operator_is_the_jacobian(case, boundary):
     x = problem.grid.x
     v = np.concatenate(
         [
-            (
-                np.sin(1.3 * x + 0.4)[None, :] * np.linspace(1, 2, N)[:, None]
-                + 0.01 * rng.normal(size=(N, nx))
-            ).ravel(),
+            (np.sin(1.3 * x + 0.4)[None, :] * np.linspace(1, 2, N)[:, None] + 0.01 * rng.normal(size=(N, nx))).ravel(),
             (problem.m0[None, :] * (1 + 0.1 * rng.uniform(size=(N, nx)))).ravel(),
         ]
     )

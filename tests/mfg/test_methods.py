@@ -33,9 +33,7 @@ def reference(problem):
 )
 def test_methods_agree_with_newton(problem, reference, method, relaxation, tol, max_iterations):
     config, m0, f, g = problem
-    config = config.replace(
-        method=method, relaxation=relaxation, tolerance=tol, max_iterations=max_iterations
-    )
+    config = config.replace(method=method, relaxation=relaxation, tolerance=tol, max_iterations=max_iterations)
     sol = solve_mfg(config, m0, f, terminal=g)
     assert sol.converged, sol.message
     # The residual bounds the distance to the unique (monotone) solution:

@@ -219,9 +219,7 @@ def run_steps(P, C, key, step0, nsteps, state, x, y, s, Rb, g_b, ed_b, ret_b, Zb
             Zbar_b[0] = Y if g > 0.0 else X
             g_b[0] = g
             if C[DEMAND_NOISE] == 1 and P[SIGMA] > 0.0 and n > 0:
-                _agents_pass(
-                    P, C, x, y, g_b, ret_b, 1, Zbar_b, step_base(key, STREAM_AGENTS, step), True, partial
-                )
+                _agents_pass(P, C, x, y, g_b, ret_b, 1, Zbar_b, step_base(key, STREAM_AGENTS, step), True, partial)
                 ED += P[SIGMA] / np.sqrt(dt) * _block_total(partial, nblocks_a, 3) / n
             ed_b[0] = ED
         if nb == 0:

@@ -14,9 +14,7 @@ from .params import PRESETS, preset
 from .simulate import KineticStabilityError, simulate
 from .stylized import log_returns, stylized_facts
 
-kinetic_app = typer.Typer(
-    help="The kinetic portfolio model (Trimborn, Pareschi & Frank).", no_args_is_help=True
-)
+kinetic_app = typer.Typer(help="The kinetic portfolio model (Trimborn, Pareschi & Frank).", no_args_is_help=True)
 console = Console()
 
 
@@ -27,9 +25,7 @@ def run(
     steps: Annotated[int, typer.Option(help="Number of time steps.")] = 5_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
     model: Annotated[str, typer.Option(help="kinetic | microscopic.")] = "kinetic",
-    out: Annotated[Path, typer.Option(help="Folder for the Parquet series and NPZ samples.")] = Path(
-        "kinetic_out"
-    ),
+    out: Annotated[Path, typer.Option(help="Folder for the Parquet series and NPZ samples.")] = Path("kinetic_out"),
 ) -> None:
     """Simulate a preset; save the time series (Parquet) and final samples (NPZ)."""
     try:
@@ -49,9 +45,7 @@ def run(
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
     paths = result.save(out, stem=preset_name)
-    table = Table(
-        title=f"kinetic model: {preset_name} ({result.model}, {n} agents, {result.completed_steps} steps)"
-    )
+    table = Table(title=f"kinetic model: {preset_name} ({result.model}, {n} agents, {result.completed_steps} steps)")
     table.add_column("quantity")
     table.add_column("value", justify="right")
     s = result.series

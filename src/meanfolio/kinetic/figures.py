@@ -56,9 +56,7 @@ def _qq(result, path: Path) -> Path:
         ax.plot(q, q, "k--", lw=1)
         ax.set_xlabel("normal quantiles")
         ax.set_ylabel("standardised log returns")
-        ax.set_title(
-            f"QQ plot, {'price' if name == 'S' else 'fundamental'} (kurtosis {stats.kurtosis(z):.2f})"
-        )
+        ax.set_title(f"QQ plot, {'price' if name == 'S' else 'fundamental'} (kurtosis {stats.kurtosis(z):.2f})")
     return save_figure(fig, path)
 
 
@@ -71,9 +69,7 @@ def _histogram_with(ax, samples, law_pdf, label: str, bins: int = 80, log: bool 
     ax.legend()
 
 
-def make_figures(
-    out_dir: str | Path, *, agents: int = 20_000, seed: int = 1, progress: Progress | None = None
-):
+def make_figures(out_dir: str | Path, *, agents: int = 20_000, seed: int = 1, progress: Progress | None = None):
     """Run the presets and write the figures; returns the list of paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -83,15 +79,11 @@ def make_figures(
 
     say("long-term investors, constant fundamental")
     res = simulate(preset("long_term_constant"), agents, 4000, seed=seed)
-    paths.append(
-        _price_vs_fundamental(res, "long-term investors, constant s_f", out / "fig03_price_constant.png")
-    )
+    paths.append(_price_vs_fundamental(res, "long-term investors, constant s_f", out / "fig03_price_constant.png"))
 
     say("long-term investors, exponential-OU fundamental")
     res = simulate(preset("long_term_varying"), agents, 10000, seed=seed)
-    paths.append(
-        _price_vs_fundamental(res, "long-term investors, varying s_f", out / "fig04_price_varying.png")
-    )
+    paths.append(_price_vs_fundamental(res, "long-term investors, varying s_f", out / "fig04_price_varying.png"))
     paths.append(_qq(res, out / "fig05_qq.png"))
 
     say("broker price law (long-term investors, 5000 brokers)")
@@ -150,9 +142,7 @@ def make_figures(
     shape, loc, scale = stats.lognorm.fit(prices, floc=0)
     ax.loglog(prices, stats.lognorm(shape, loc, scale).sf(prices), "k", label="log-normal fit")
     a, loc, scale = stats.invgamma.fit(prices, floc=0)
-    ax.loglog(
-        prices, stats.invgamma(a, loc, scale).sf(prices), "r--", label=f"inverse-gamma fit, nu = {a:.1f}"
-    )
+    ax.loglog(prices, stats.invgamma(a, loc, scale).sf(prices), "r--", label=f"inverse-gamma fit, nu = {a:.1f}")
     ax.set_title(f"high-frequency traders: Hill index {hill_tail_index(prices, k=100):.1f}")
     ax.set_xlabel("broker price s")
     ax.set_ylabel("P(S > s)")

@@ -54,9 +54,7 @@ def price_grid(s_min: float, s_max: float, n: int) -> tuple[np.ndarray, float]:
 def _face_rates(params: KineticParams, s: np.ndarray, ds: float) -> tuple[np.ndarray, np.ndarray]:
     """Transfer rates right (i -> i+1) and left (i+1 -> i) across the n-1 inner faces."""
     if params.investors != "high_frequency" or not params.freeze_wealth:
-        raise ValueError(
-            "the price Fokker-Planck solver needs investors = 'high_frequency' and freeze_wealth = True"
-        )
+        raise ValueError("the price Fokker-Planck solver needs investors = 'high_frequency' and freeze_wealth = True")
     P, C = _pack(params)
     faces = 0.5 * (s[1:] + s[:-1])
     drift = np.empty(faces.size)

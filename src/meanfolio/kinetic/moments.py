@@ -57,9 +57,7 @@ def solve_moments(
     else:
         sf = check_array("s_f_path", s_f_path, ndim=1)[:steps]
         if sf.size < steps or np.any(sf <= 0):
-            raise ValueError(
-                f"s_f_path must hold {steps} positive prices: got {sf.size} (min {sf.min():.3g})"
-            )
+            raise ValueError(f"s_f_path must hold {steps} positive prices: got {sf.size} (min {sf.min():.3g})")
     P, C = _pack(params)
     out = np.zeros((steps, 6))
     status, done = kern.moment_steps(P, C, steps, params.S0, X0, Y0, sf, out)

@@ -91,9 +91,7 @@ class KineticParams:
     def __post_init__(self) -> None:
         positive = ("kappa", "reversion", "mu", "weight_scale", "S0", "s_f", "theta_f", "dt", "frozen_wealth")
         check_fields(self, positive, low=0, low_inclusive=False)
-        check_fields(
-            self, ("dividend", "rate", "sigma", "sigma_f", "sigma_broker", "x0_logstd", "y0_logstd"), low=0
-        )
+        check_fields(self, ("dividend", "rate", "sigma", "sigma_f", "sigma_broker", "x0_logstd", "y0_logstd"), low=0)
         check_fields(self, ("beta", "u_gamma", "x0_logmean", "y0_logmean"))
         check_fields(self, ("u_alpha",), low=0, high=1, low_inclusive=False)
         check_fields(self, ("u_lambda",), low=1)
@@ -109,9 +107,7 @@ class KineticParams:
         ):  # fmt: skip
             check_choice(name, getattr(self, name), choices)
         if self.investors == "high_frequency" and self.n_brokers == 0:
-            raise ValueError(
-                "investors = 'high_frequency' is not allowed with n_brokers = 0: expected n_brokers >= 1"
-            )
+            raise ValueError("investors = 'high_frequency' is not allowed with n_brokers = 0: expected n_brokers >= 1")
         if self.sigma_broker > 0 and self.n_brokers == 0:
             raise ValueError("sigma_broker > 0 is not allowed with n_brokers = 0: broker noise needs brokers")
 

@@ -53,9 +53,7 @@ def _pack(params: KineticParams, model: str = "kinetic") -> tuple[np.ndarray, np
     )
     P[kern.SIGMA], P[kern.UALPHA], P[kern.ULAMBDA], P[kern.UGAMMA] = p.sigma, p.u_alpha, p.u_lambda, p.u_gamma
     d0 = -p.u_gamma  # U_0 = raw value at z = 0, so that U_gamma(0) = 0
-    P[kern.U0] = (
-        (abs(d0) ** p.u_alpha) * (-p.u_lambda if d0 < 0 else 1.0) if p.value_function == "prospect" else 0.0
-    )
+    P[kern.U0] = (abs(d0) ** p.u_alpha) * (-p.u_lambda if d0 < 0 else 1.0) if p.value_function == "prospect" else 0.0
     P[kern.BETA], P[kern.WSCALE], P[kern.DT] = p.beta, p.weight_scale, p.dt
     P[kern.LOG_SBAR], P[kern.THETAF], P[kern.SIGMAF] = np.log(p.fundamental_mean), p.theta_f, p.sigma_f
     P[kern.SIGMAB], P[kern.WFROZEN] = p.sigma_broker, p.frozen_wealth
@@ -119,9 +117,7 @@ class KineticResult:
         return paths
 
 
-def initial_wealth(
-    params: KineticParams, n_agents: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
+def initial_wealth(params: KineticParams, n_agents: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Log-normal initial stock and bond wealth, shape (n_agents,)."""
     x = np.exp(params.x0_logmean + params.x0_logstd * rng.standard_normal(n_agents))
     y = np.exp(params.y0_logmean + params.y0_logstd * rng.standard_normal(n_agents))
@@ -179,9 +175,7 @@ def simulate(
     if n_agents == 0 and not params.freeze_wealth:
         raise ValueError("n_agents = 0 is not allowed unless freeze_wealth = True: expected n_agents >= 1")
     if model == "microscopic" and params.investors == "high_frequency":
-        raise ValueError(
-            "model = 'microscopic' is not allowed with high-frequency investors: expected 'kinetic'"
-        )
+        raise ValueError("model = 'microscopic' is not allowed with high-frequency investors: expected 'kinetic'")
     rng = as_generator(seed)
     x, y = initial_wealth(params, n_agents, rng)
     key = kernel_key(rng)

@@ -61,9 +61,7 @@ class MFGConfig:
         x_min, x_max = check_interval("x_min", self.x_min, "x_max", self.x_max)
         set_(self, "x_min", x_min)
         set_(self, "x_max", x_max)
-        set_(
-            self, "time_horizon", check_number("time_horizon", self.time_horizon, low=0, low_inclusive=False)
-        )
+        set_(self, "time_horizon", check_number("time_horizon", self.time_horizon, low=0, low_inclusive=False))
         set_(self, "viscosity", check_number("viscosity", self.viscosity, low=0))
         set_(self, "tolerance", check_number("tolerance", self.tolerance, low=0, low_inclusive=False))
         set_(self, "max_iterations", check_integer("max_iterations", self.max_iterations, low=1))

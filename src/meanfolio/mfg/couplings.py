@@ -225,9 +225,7 @@ class LocalCoupling(Coupling):
 
     def jacobian(self, state):
         if self.derivative is not None:
-            return CouplingJacobian(
-                np.asarray(self.derivative(state.x, state.m), dtype=np.float64) + 0.0 * state.m
-            )
+            return CouplingJacobian(np.asarray(self.derivative(state.x, state.m), dtype=np.float64) + 0.0 * state.m)
         h = 1e-6 * np.maximum(1.0, np.abs(state.m))
         up = self.func(state.x, state.m + h)
         down = self.func(state.x, state.m - h)

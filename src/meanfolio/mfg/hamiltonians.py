@@ -119,9 +119,7 @@ class PowerLaw(Hamiltonian):
         return (2, self.exponent)
 
     def __post_init__(self):
-        object.__setattr__(
-            self, "exponent", check_number("exponent", self.exponent, low=1, low_inclusive=False)
-        )
+        object.__setattr__(self, "exponent", check_number("exponent", self.exponent, low=1, low_inclusive=False))
 
     def H(self, x, p):
         a = self.exponent
@@ -162,9 +160,7 @@ class Custom(Hamiltonian):
     def __post_init__(self):
         for field in ("hamiltonian", "gradient"):
             if not callable(getattr(self, field)):
-                raise ValueError(
-                    f"{field} = {getattr(self, field)!r} is not allowed: expected a callable (x, p)"
-                )
+                raise ValueError(f"{field} = {getattr(self, field)!r} is not allowed: expected a callable (x, p)")
         if self.hessian is not None and not callable(self.hessian):
             raise ValueError(f"hessian = {self.hessian!r} is not allowed: expected a callable (x, p) or None")
 

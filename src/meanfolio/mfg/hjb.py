@@ -61,9 +61,7 @@ def hjb_operator(grid: Grid1D, viscosity: float, terms: UpwindTerms) -> tuple[np
     return np.ascontiguousarray(lo), np.ascontiguousarray(di), np.ascontiguousarray(up)
 
 
-def hjb_residual(
-    grid: Grid1D, viscosity: float, terms: UpwindTerms, u: np.ndarray, f: np.ndarray
-) -> np.ndarray:
+def hjb_residual(grid: Grid1D, viscosity: float, terms: UpwindTerms, u: np.ndarray, f: np.ndarray) -> np.ndarray:
     """Residual of (1) for u of shape (nt, nx) (u[-1] the terminal values), f (nt-1, nx).
 
     ``terms`` are the upwind terms of u[:-1]. Returns (nt - 1, nx), not scaled by dt.

@@ -126,9 +126,7 @@ class MFGProblem:
         return max(self.norm(rh), self.norm(rf))
 
     # -- Newton --------------------------------------------------------------
-    def newton_operator(
-        self, u: np.ndarray, m: np.ndarray, terms: UpwindTerms | None = None
-    ) -> tuple[np.ndarray, ...]:
+    def newton_operator(self, u: np.ndarray, m: np.ndarray, terms: UpwindTerms | None = None) -> tuple[np.ndarray, ...]:
         """Jacobian of the dt-scaled residual at (u, m) as the tuple the kernels read."""
         grid, nu, dt = self.grid, self.config.viscosity, self.grid.dt
         terms = self.terms(u) if terms is None else terms

@@ -48,8 +48,7 @@ def parse_hamiltonian(spec: str) -> Hamiltonian:
     except ValueError as exc:
         raise ValueError(f"hamiltonian = {spec!r} is not allowed: {exc}") from exc
     raise ValueError(
-        f"hamiltonian = {spec!r} is not allowed: expected 'quadratic', 'linear', 'linear:SPEED' "
-        "or 'power:EXPONENT'"
+        f"hamiltonian = {spec!r} is not allowed: expected 'quadratic', 'linear', 'linear:SPEED' or 'power:EXPONENT'"
     )
 
 
@@ -65,9 +64,7 @@ def parse_m0(spec: str, x: np.ndarray) -> np.ndarray:
             mu, sigma = np.nan, np.nan
         if np.isfinite(mu) and np.isfinite(sigma) and sigma > 0:
             return np.exp(-0.5 * ((x - mu) / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi))
-    raise ValueError(
-        f"m0 = {spec!r} is not allowed: expected 'gaussian:MU,SIGMA' with SIGMA > 0 or 'uniform'"
-    )
+    raise ValueError(f"m0 = {spec!r} is not allowed: expected 'gaussian:MU,SIGMA' with SIGMA > 0 or 'uniform'")
 
 
 @dataclass(frozen=True)

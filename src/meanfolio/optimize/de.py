@@ -46,14 +46,10 @@ def _parse_bounds(bounds) -> tuple[np.ndarray, np.ndarray]:
     else:
         arr = check_array("bounds", bounds, finite=False)
         if arr.ndim != 2 or arr.shape[1] != 2:
-            raise ValueError(
-                f"bounds has shape {arr.shape} which is not allowed: expected (D, 2) pairs (min, max)"
-            )
+            raise ValueError(f"bounds has shape {arr.shape} which is not allowed: expected (D, 2) pairs (min, max)")
         lo, hi = arr[:, 0], arr[:, 1]
     if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
-        raise ValueError(
-            "bounds contains non-finite values which is not allowed: expected finite (min, max) pairs"
-        )
+        raise ValueError("bounds contains non-finite values which is not allowed: expected finite (min, max) pairs")
     bad = np.flatnonzero(lo > hi)
     if bad.size:
         k = bad[0]
@@ -236,9 +232,7 @@ def differential_evolution(
     finally:
         if not compiled and callable(workers) and hasattr(workers, "__self__"):
             getattr(workers.__self__, "close", lambda: None)()
-    return _result(
-        st, func, args, nit, stop, polish, scipy_cons, integral, lo, hi, time.perf_counter() - start
-    )
+    return _result(st, func, args, nit, stop, polish, scipy_cons, integral, lo, hi, time.perf_counter() - start)
 
 
 def _compiles_as_objective(func) -> bool:
@@ -258,9 +252,7 @@ class _State:
     def __init__(self, U, n, D, algo, lo, hi, integral, caps, key, F_lo, F_hi, CR, tol, atol, maxfev):
         self.algo, self.D = algo, D
         H = LSHADE_H if algo == kern.LSHADE else n
-        amax = (
-            int(round(LSHADE_ARCHIVE_RATE * n)) if algo == kern.LSHADE else (n if algo == kern.SHADE else 0)
-        )
+        amax = int(round(LSHADE_ARCHIVE_RATE * n)) if algo == kern.LSHADE else (n if algo == kern.SHADE else 0)
         self.pop = U
         self.energies = np.full(n, np.inf)
         self.trials = np.zeros((n, D))
@@ -328,9 +320,7 @@ def _run(st: _State, func, args, evaluate, compiled, immediate, exp, scipy_cons,
     while nit < maxiter:
         todo = min(chunk, maxiter - nit)
         if compiled:
-            done, stop = kern.run_compiled(
-                func, st.algo, exp, immediate, parallel, st.arrays(), st.P, nit, todo
-            )
+            done, stop = kern.run_compiled(func, st.algo, exp, immediate, parallel, st.arrays(), st.P, nit, todo)
         else:
             done, stop = 1, _python_generation(st, evaluate, immediate, exp, scipy_cons, nit)
         nit += int(done)
@@ -338,11 +328,7 @@ def _run(st: _State, func, args, evaluate, compiled, immediate, exp, scipy_cons,
             print(f"differential_evolution step {nit}: f(x)= {st.energies[st.ints[4]]}")
         if cb is not None and stop == 0:
             e = st.energies[: st.n]
-            conv = (
-                float(np.std(e) / (atol_tol := abs(np.mean(e)) + 1e-300))
-                if np.all(np.isfinite(e))
-                else np.inf
-            )
+            conv = float(np.std(e) / (atol_tol := abs(np.mean(e)) + 1e-300)) if np.all(np.isfinite(e)) else np.inf
             x = st.params(st.pop[st.ints[4] : st.ints[4] + 1])[0]
             if cb(
                 x,
@@ -396,9 +382,7 @@ def _python_generation(st: _State, evaluate, immediate, exp, scipy_cons, gen) ->
             acc = lampinen_accept(cv, st.cv[:n], st.t_energies[:n], st.energies[:n])
             st.accept[:n] = acc.astype(np.int64)
             st.cv[:n][acc] = cv[acc]
-        amax = (
-            st.archive.shape[0] if algo != kern.LSHADE else min(st.archive.shape[0], int(round(st.P[7] * n)))
-        )
+        amax = st.archive.shape[0] if algo != kern.LSHADE else min(st.archive.shape[0], int(round(st.P[7] * n)))
         st.ints[2], st.ints[3], st.ints[4] = kern.select_generation(
             algo, st.pop, n, st.energies, st.trials, st.t_energies, st.accept, st.Fi, st.CRi, st.F_used,
             st.CR_used, st.MF, st.MCR, st.ints[3], st.archive, st.ints[2], amax if algo >= kern.SHADE else 0, base,
@@ -416,9 +400,7 @@ def _python_generation(st: _State, evaluate, immediate, exp, scipy_cons, gen) ->
     return 2 if st.ints[1] >= st.maxfev else 0
 
 
-def _result(
-    st: _State, func, args, nit, stop, polish, scipy_cons, integral, lo, hi, elapsed
-) -> OptimizeResult:
+def _result(st: _State, func, args, nit, stop, polish, scipy_cons, integral, lo, hi, elapsed) -> OptimizeResult:
     n = st.n
     order = np.argsort(st.energies[:n], kind="stable")
     if st.cv is not None and not np.isfinite(st.energies[:n]).any():

@@ -49,8 +49,9 @@ COMP_LAMBDA = np.array([[1.0, 1e-6, 1e-26, 1e-6, 1e-6], [1.0, 1.0, 1.0, 0, 0], [
                         [1.0, 1.0, 1.0, 0, 0], [1.0, 1.0, 1.0, 0, 0]])  # fmt: skip
 COMP_ROT = np.array([[1, 1, 1, 1, 0], [0, 1, 1, 0, 0], [1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 1, 1, 1, 1],
                      [1, 1, 1, 1, 1], [1, 1, 1, 0, 0], [1, 1, 1, 0, 0]])  # fmt: skip
-COMP_DELTA = np.array([[10.0, 20, 30, 40, 50], [20.0, 20, 20, 0, 0], [10.0, 30, 50, 0, 0], [10.0, 10, 10, 10, 10],
-                       [10.0, 10, 10, 20, 20], [10.0, 20, 30, 40, 50], [10.0, 30, 50, 0, 0], [10.0, 30, 50, 0, 0]])  # fmt: skip
+COMP_DELTA = np.array([[10.0, 20, 30, 40, 50], [20.0, 20, 20, 0, 0], [10.0, 30, 50, 0, 0],
+                       [10.0, 10, 10, 10, 10], [10.0, 10, 10, 20, 20], [10.0, 20, 30, 40, 50],
+                       [10.0, 30, 50, 0, 0], [10.0, 30, 50, 0, 0]])  # fmt: skip
 COMP_N = np.array([5, 3, 3, 5, 5, 5, 3, 3])
 
 
@@ -269,11 +270,7 @@ def load_data(fid: int, ndim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         )
     k = components(fid)
     shift = np.loadtxt(folder / f"shift_data_{fid}.txt", ndmin=2)
-    O = (
-        np.ascontiguousarray(shift.reshape(-1, shift.shape[-1])[:k, :ndim])
-        if k > 1
-        else shift.ravel()[None, :ndim]
-    )
+    O = np.ascontiguousarray(shift.reshape(-1, shift.shape[-1])[:k, :ndim]) if k > 1 else shift.ravel()[None, :ndim]
     M = np.loadtxt(folder / f"M_{fid}_D{ndim}.txt").reshape(-1, ndim)[: k * ndim].reshape(k, ndim, ndim)
     if 17 <= fid <= 22 or fid >= 29:
         S = np.loadtxt(folder / f"shuffle_data_{fid}_D{ndim}.txt").ravel()[: k * ndim].astype(np.int64) - 1

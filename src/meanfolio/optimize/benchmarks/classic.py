@@ -42,10 +42,7 @@ def rastrigin(x):
 def ackley(x):
     n = x.size
     return float(
-        -20.0 * np.exp(-0.2 * np.sqrt(np.sum(x * x) / n))
-        - np.exp(np.sum(np.cos(2.0 * np.pi * x)) / n)
-        + 20.0
-        + np.e
+        -20.0 * np.exp(-0.2 * np.sqrt(np.sum(x * x) / n)) - np.exp(np.sum(np.cos(2.0 * np.pi * x)) / n) + 20.0 + np.e
     )
 
 
