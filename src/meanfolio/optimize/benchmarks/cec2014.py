@@ -287,10 +287,13 @@ def cec2014(fid: int, ndim: int):
     in the compiled DE loop like any ``@njit`` objective. ``f.f_star`` = 100 fid.
     """
     O, M, S = load_data(fid, ndim)
+    # fid travels in an array: a plain int would be frozen as a literal and make numba compile
+    # cec2014_evaluate again for every function; this way one cached specialisation serves all.
+    which = np.array([fid], dtype=np.int64)
 
     @njit
     def f(x):
-        return cec2014_evaluate(x, fid, O, M, S)
+        return cec2014_evaluate(x, which[0], O, M, S)
 
     f.f_star = 100.0 * fid
     return f
