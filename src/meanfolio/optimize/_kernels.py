@@ -82,12 +82,14 @@ def _redraw_out_of_bounds(base, i, j, trial):
 
 
 @njit(cache=True)
-def propose_classic(code, exp, pop, n, best, F, CR, base, i, trial):
-    """Trial vector of individual i for a classic strategy (scipy's formulas)."""
+def propose_classic(code, exp, pop, n, best, F, CR, base, i, trial, mutant, r):
+    """Trial vector of individual i for a classic strategy (scipy's formulas).
+
+    ``mutant`` (D floats) and ``r`` (5 ints) are scratch space, so the
+    immediate-updating loop allocates nothing per trial.
+    """
     D = pop.shape[1]
-    r = np.empty(5, dtype=np.int64)
     j = _distinct(base, i, 0, n, N_DIFF[code], r)
-    mutant = np.empty(D)
     for d in range(D):
         if code == 0:
             v = pop[r[0], d] + F * (pop[r[1], d] - pop[r[2], d])
@@ -179,7 +181,8 @@ def propose_all(algo, exp, pop, n, energies, best, F, CR, Fi, CRi, MF, MCR, arch
     order = np.argsort(energies[:n])
     for i in prange(n):
         if algo < JDE:
-            propose_classic(algo, exp, pop, n, best, F, CR, base, i, trials[i])
+            propose_classic(algo, exp, pop, n, best, F, CR, base, i, trials[i], np.empty(pop.shape[1]),
+                            np.empty(5, dtype=np.int64))  # fmt: skip
         elif algo == JDE:
             F_used[i], CR_used[i] = propose_jde(pop, n, Fi, CRi, base, i, trials[i])
         else:
@@ -376,8 +379,10 @@ def run_compiled(f, algo, exp, immediate, parallel, S, P, gen0, ngen):
         base = generation_base(ukey, gen0 + g)
         F = draw_F(base, F_lo, F_hi)
         if immediate and algo < JDE:
+            mutant = np.empty(pop.shape[1])
+            r = np.empty(5, dtype=np.int64)
             for i in range(n):
-                propose_classic(algo, exp, pop, n, ints[4], F, CR, base, i, trials[i])
+                propose_classic(algo, exp, pop, n, ints[4], F, CR, base, i, trials[i], mutant, r)
                 to_params_row(trials[i], lo, hi, integral, caps, X[i])
                 v = f(X[i])
                 if np.isnan(v):

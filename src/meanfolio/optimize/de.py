@@ -328,19 +328,13 @@ def _run(st: _State, func, args, evaluate, compiled, immediate, exp, scipy_cons,
             print(f"differential_evolution step {nit}: f(x)= {st.energies[st.ints[4]]}")
         if cb is not None and stop == 0:
             e = st.energies[: st.n]
-            conv = float(np.std(e) / (atol_tol := abs(np.mean(e)) + 1e-300)) if np.all(np.isfinite(e)) else np.inf
-            x = st.params(st.pop[st.ints[4] : st.ints[4] + 1])[0]
-            if cb(
-                x,
-                float(st.energies[st.ints[4]]),
-                conv,
-                nit,
-                int(st.ints[1]),
-                st.params(st.pop[: st.n]),
-                e.copy(),
-            ):
+            # scipy's "convergence": (atol + tol |mean(E)|) / std(E); the run stops when it exceeds 1
+            with np.errstate(all="ignore"):
+                conv = float((st.P[5] + st.P[4] * abs(np.mean(e))) / np.std(e))
+            b = int(st.ints[4])
+            x = st.params(st.pop[b : b + 1])[0]
+            if cb(x, float(st.energies[b]), conv, nit, int(st.ints[1]), st.params(st.pop[: st.n]), e.copy()):
                 stop = 3
-            del atol_tol
         if stop:
             break
     return nit, stop
@@ -359,8 +353,9 @@ def _python_generation(st: _State, evaluate, immediate, exp, scipy_cons, gen) ->
     base = np.uint64(kern.generation_base(st.ints[7], gen))
     F = kern.draw_F(base, st.P[1], st.P[2])
     if immediate:
+        mutant, r = np.empty(st.D), np.empty(5, dtype=np.int64)
         for i in range(n):
-            kern.propose_classic(algo, exp, st.pop, n, st.ints[4], F, st.P[3], base, i, st.trials[i])
+            kern.propose_classic(algo, exp, st.pop, n, st.ints[4], F, st.P[3], base, i, st.trials[i], mutant, r)
             kern.to_params_row(st.trials[i], st.lo, st.hi, st.integral, st.caps, st.X[i])
             e, cv = _evaluate_python(st, st.X[i : i + 1], evaluate, scipy_cons)
             if cv is None:
