@@ -15,11 +15,14 @@ from meanfolio import __version__
 from meanfolio.kinetic.cli import kinetic_app
 from meanfolio.mfg import MFGConfig, MFGSolution, solve_mfg
 from meanfolio.mfg.scenario import MFGScenario
+from meanfolio.risk.cli import regimes_app, risk_app
 
 app = typer.Typer(help="meanfolio: mean-field models of portfolios and markets.", no_args_is_help=True)
 mfg_app = typer.Typer(help="Mean-field games.", no_args_is_help=True)
 app.add_typer(mfg_app, name="mfg")
 app.add_typer(kinetic_app, name="kinetic")
+app.add_typer(risk_app, name="risk")
+app.add_typer(regimes_app, name="regimes")
 console = Console()
 
 

@@ -1,0 +1,85 @@
+"""Compiled HMM recursions in log space (private): forward, backward, xi sums, Viterbi."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, inline="always")
+def _logsumexp(v):
+    m = v.max()
+    if m == -np.inf:
+        return -np.inf
+    s = 0.0
+    for x in v:
+        s += np.exp(x - m)
+    return m + np.log(s)
+
+
+@njit(cache=True)
+def forward(log_b, log_pi, log_a):
+    """log alpha (T, K) and the log-likelihood."""
+    T, K = log_b.shape
+    la = np.empty((T, K))
+    tmp = np.empty(K)
+    for k in range(K):
+        la[0, k] = log_pi[k] + log_b[0, k]
+    for t in range(1, T):
+        for k in range(K):
+            for j in range(K):
+                tmp[j] = la[t - 1, j] + log_a[j, k]
+            la[t, k] = _logsumexp(tmp) + log_b[t, k]
+    return la, _logsumexp(la[T - 1])
+
+
+@njit(cache=True)
+def backward(log_b, log_a):
+    """log beta (T, K)."""
+    T, K = log_b.shape
+    lb = np.zeros((T, K))
+    tmp = np.empty(K)
+    for t in range(T - 2, -1, -1):
+        for j in range(K):
+            for k in range(K):
+                tmp[k] = log_a[j, k] + log_b[t + 1, k] + lb[t + 1, k]
+            lb[t, j] = _logsumexp(tmp)
+    return lb
+
+
+@njit(cache=True)
+def xi_sum(la, lb, log_b, log_a, loglik):
+    """sum_t P(s_t = i, s_{t+1} = j | X), shape (K, K)."""
+    T, K = log_b.shape
+    out = np.zeros((K, K))
+    for t in range(T - 1):
+        for i in range(K):
+            for j in range(K):
+                out[i, j] += np.exp(la[t, i] + log_a[i, j] + log_b[t + 1, j] + lb[t + 1, j] - loglik)
+    return out
+
+
+@njit(cache=True)
+def viterbi(log_b, log_pi, log_a):
+    """Most likely state path (T,) and its log-probability."""
+    T, K = log_b.shape
+    delta = np.empty((T, K))
+    psi = np.zeros((T, K), dtype=np.int64)
+    for k in range(K):
+        delta[0, k] = log_pi[k] + log_b[0, k]
+    for t in range(1, T):
+        for k in range(K):
+            best = -np.inf
+            arg = 0
+            for j in range(K):
+                v = delta[t - 1, j] + log_a[j, k]
+                if v > best:
+                    best = v
+                    arg = j
+            delta[t, k] = best + log_b[t, k]
+            psi[t, k] = arg
+    path = np.empty(T, dtype=np.int64)
+    path[T - 1] = np.argmax(delta[T - 1])
+    for t in range(T - 2, -1, -1):
+        path[t] = psi[t + 1, path[t + 1]]
+    return path, delta[T - 1].max()
