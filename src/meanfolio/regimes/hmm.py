@@ -1,6 +1,7 @@
 """Gaussian hidden Markov model, scikit-learn style (fit / predict / predict_proba / score / sample).
 
-Baum-Welch in log space with compiled recursions (``_kernels``). Emissions
+Baum-Welch with compiled, scaled forward-backward recursions (``_kernels``;
+log-space versions serve ``score`` and the tests). Emissions
 are Gaussian with diagonal or full covariances. The only regulariser is
 ``min_covar``, added to every variance (default 1e-12, negligible at the
 scale of daily returns, unlike a floor of 1e-3 which would swamp a daily
@@ -32,6 +33,8 @@ class GaussianHMM:
     n_init : restarts (>= 1); max_iter : EM iterations per restart; tol : stop when
         the log-likelihood improves by less than ``tol``.
     min_covar : added to variances (diagonal of covariances).
+    warm_start : start EM from the current parameters (set by hand or by a
+        previous fit) instead of random restarts.
     seed : int or Generator.
 
     Attributes after ``fit``: ``startprob_`` (K,), ``transmat_`` (K, K),
@@ -40,13 +43,15 @@ class GaussianHMM:
     """
 
     def __init__(self, n_states: int = 2, covariance: str = "diag", *, n_init: int = 5, max_iter: int = 200,
-                 tol: float = 1e-6, min_covar: float = 1e-12, seed: SeedLike = None):  # fmt: skip
+                 tol: float = 1e-6, min_covar: float = 1e-12, warm_start: bool = False,
+                 seed: SeedLike = None):  # fmt: skip
         self.n_states = check_integer("n_states", n_states, low=1)
         self.covariance = check_choice("covariance", covariance, ("diag", "full"))
         self.n_init = check_integer("n_init", n_init, low=1)
         self.max_iter = check_integer("max_iter", max_iter, low=1)
         self.tol = check_number("tol", tol, low=0)
         self.min_covar = check_number("min_covar", min_covar, low=0)
+        self.warm_start = bool(warm_start)
         self.seed = seed
 
     # -- data and emissions --------------------------------------------------
@@ -93,14 +98,9 @@ class GaussianHMM:
             self.covars_ = np.tile(full, (K, 1, 1))
 
     def _e_step(self, X):
-        log_b = self._log_emissions(X)
-        log_pi = np.log(self.startprob_)
-        log_a = np.log(self.transmat_)
-        la, loglik = kern.forward(log_b, log_pi, log_a)
-        lb = kern.backward(log_b, log_a)
-        gamma = np.exp(la + lb - loglik)
-        xi = kern.xi_sum(la, lb, log_b, log_a, loglik)
-        return loglik, gamma, xi
+        # scaled forward-backward: the same posteriors as the log-space recursions, without exp/log
+        # per transition (``_kernels.forward``/``backward`` remain the log-space reference)
+        return kern.e_step_scaled(self._log_emissions(X), self.startprob_, self.transmat_)
 
     def _m_step(self, X, gamma, xi):
         d = X.shape[1]
@@ -126,8 +126,10 @@ class GaussianHMM:
         if X.shape[0] < self.n_states:
             raise ValueError(f"X has {X.shape[0]} rows which is not allowed: expected at least n_states")
         best = None
-        for rng in as_generator(self.seed).spawn(self.n_init):
-            self._init_params(X, rng)
+        warm = self.warm_start and hasattr(self, "means_")
+        for rng in as_generator(self.seed).spawn(1 if warm else self.n_init):
+            if not warm:
+                self._init_params(X, rng)
             history, converged = [], False
             for _ in range(self.max_iter):
                 loglik, gamma, xi = self._e_step(X)

@@ -36,6 +36,31 @@ def as_1d(returns, name: str = "returns", min_size: int = 2, simple_returns: boo
     return clean_returns(returns, name=name, min_size=min_size, simple_returns=simple_returns).values
 
 
+def vectorized(func):
+    """Run a metric written with ``axis=0`` numpy operations on 1D or NaN-free (T, n) input at once.
+
+    1D input has its NaNs dropped (a float comes back); a (T, n) array with
+    NaNs falls back to one column at a time (each with its own NaNs dropped).
+    """
+
+    def wrapper(returns, *args, **kwargs):
+        arr = np.asarray(returns, dtype=np.float64)
+        if arr.ndim == 2:
+            # one pass catches NaN, -inf and r <= -1 (comparisons with NaN are False), one more +inf
+            if arr.shape[0] < 2 or not (arr > -1.0).all() or np.isinf(arr).any():
+                if np.isnan(arr).any():
+                    return np.array([wrapper(arr[:, j], *args, **kwargs) for j in range(arr.shape[1])])
+                for j in range(arr.shape[1]):
+                    clean_returns(arr[:, j])  # raises with the column's problem
+            return np.asarray(func(arr, *args, **kwargs), dtype=np.float64)
+        return float(func(clean_returns(arr).values, *args, **kwargs))
+
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    wrapper.__wrapped__ = func
+    return wrapper
+
+
 def columnwise(func):
     """Apply a 1D metric to each column of a (T, n) array (NaNs dropped per column)."""
 

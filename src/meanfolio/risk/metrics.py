@@ -15,7 +15,8 @@ from scipy import integrate, stats
 
 from meanfolio._validation import check_choice, check_number
 
-from ._series import as_1d, columnwise
+from . import _kernels as kern
+from ._series import as_1d, columnwise, vectorized
 
 __all__ = [
     "annual_return",
@@ -38,39 +39,40 @@ __all__ = [
 VAR_METHODS = ("historical", "gaussian", "cornish_fisher")
 
 
-@columnwise
-def annual_return(returns, periods: float = 252) -> float:
+@vectorized
+def annual_return(r, periods: float = 252):
     """CAGR: ``prod(1 + r)^(periods / T) - 1``."""
-    r = as_1d(returns)
-    return float(np.prod(1.0 + r) ** (periods / r.size) - 1.0)
+    return np.prod(1.0 + r, axis=0) ** (periods / r.shape[0]) - 1.0
 
 
-@columnwise
-def annual_volatility(returns, periods: float = 252) -> float:
+@vectorized
+def annual_volatility(r, periods: float = 252):
     """``std(r, ddof=1) * sqrt(periods)``."""
-    r = as_1d(returns)
-    return float(np.std(r, ddof=1) * np.sqrt(periods))
+    _, ss, _ = kern.column_stats(np.ascontiguousarray(r.reshape(r.shape[0], -1)), 0.0)
+    out = np.sqrt(ss / (r.shape[0] - 1) * periods)
+    return out if r.ndim == 2 else out[0]
 
 
-@columnwise
-def sharpe_ratio(returns, risk_free: float = 0.0, periods: float = 252) -> float:
+@vectorized
+def sharpe_ratio(r, risk_free: float = 0.0, periods: float = 252):
     """``mean(r - rf) / std(r - rf, ddof=1) * sqrt(periods)``."""
-    r = as_1d(returns) - risk_free
-    return float(np.mean(r) / np.std(r, ddof=1) * np.sqrt(periods))
+    mean, ss, _ = kern.column_stats(np.ascontiguousarray(r.reshape(r.shape[0], -1)), 0.0)
+    out = (mean - risk_free) / np.sqrt(ss / (r.shape[0] - 1)) * np.sqrt(periods)  # rf cancels in the deviation
+    return out if r.ndim == 2 else out[0]
 
 
-@columnwise
-def downside_deviation(returns, required_return: float = 0.0, periods: float = 252) -> float:
+@vectorized
+def downside_deviation(r, required_return: float = 0.0, periods: float = 252):
     """``sqrt(mean(min(r - required, 0)^2)) * sqrt(periods)`` (required return per period)."""
-    r = as_1d(returns) - required_return
-    return float(np.sqrt(np.mean(np.minimum(r, 0.0) ** 2)) * np.sqrt(periods))
+    return np.sqrt(np.mean(np.minimum(r - required_return, 0.0) ** 2, axis=0)) * np.sqrt(periods)
 
 
-@columnwise
-def sortino_ratio(returns, required_return: float = 0.0, periods: float = 252) -> float:
+@vectorized
+def sortino_ratio(r, required_return: float = 0.0, periods: float = 252):
     """``mean(r - required) * periods / downside_deviation``."""
-    r = as_1d(returns)
-    return float(np.mean(r - required_return) * periods / downside_deviation(r, required_return, periods))
+    mean, _, down = kern.column_stats(np.ascontiguousarray(r.reshape(r.shape[0], -1)), required_return)
+    out = (mean - required_return) * periods / (np.sqrt(down / r.shape[0]) * np.sqrt(periods))
+    return out if r.ndim == 2 else out[0]
 
 
 def drawdown_series(returns) -> np.ndarray:
@@ -81,10 +83,11 @@ def drawdown_series(returns) -> np.ndarray:
     return (wealth / peak - 1.0)[1:]
 
 
-@columnwise
-def max_drawdown(returns) -> float:
+@vectorized
+def max_drawdown(r):
     """Largest peak-to-trough loss of compounded wealth (a negative number, or 0)."""
-    return float(min(0.0, drawdown_series(returns).min()))
+    out = kern.column_max_drawdown(np.ascontiguousarray(r.reshape(r.shape[0], -1)))  # wealth 1 is the first peak
+    return out if r.ndim == 2 else out[0]
 
 
 @columnwise
@@ -105,16 +108,16 @@ def calmar_ratio(returns, periods: float = 252) -> float:
     return float(annual_return(returns, periods) / abs(mdd)) if mdd < 0 else float("nan")
 
 
-@columnwise
-def skewness(returns) -> float:
+@vectorized
+def skewness(r):
     """Sample skewness (biased moment estimator, as scipy.stats.skew)."""
-    return float(stats.skew(as_1d(returns)))
+    return stats.skew(r, axis=0)
 
 
-@columnwise
-def excess_kurtosis(returns) -> float:
+@vectorized
+def excess_kurtosis(r):
     """Fisher's excess kurtosis (0 for a normal law)."""
-    return float(stats.kurtosis(as_1d(returns)))
+    return stats.kurtosis(r, axis=0)
 
 
 def _cornish_fisher_z(u: np.ndarray | float, s: float, k: float):
@@ -122,8 +125,8 @@ def _cornish_fisher_z(u: np.ndarray | float, s: float, k: float):
     return z + (z**2 - 1) * s / 6 + (z**3 - 3 * z) * k / 24 - (2 * z**3 - 5 * z) * s**2 / 36
 
 
-@columnwise
-def var(returns, level: float = 0.05, method: str = "historical") -> float:
+@vectorized
+def var(r, level: float = 0.05, method: str = "historical"):
     """Value at risk: the ``level`` quantile of the return (negative = loss).
 
     historical: ``np.percentile(r, 100 level)`` (linear interpolation, as
@@ -131,37 +134,37 @@ def var(returns, level: float = 0.05, method: str = "historical") -> float:
     z corrected for skewness S and excess kurtosis K,
     ``z + (z^2-1)S/6 + (z^3-3z)K/24 - (2z^3-5z)S^2/36``.
     """
-    r = as_1d(returns)
     level = check_number("level", level, low=0, high=1, low_inclusive=False, high_inclusive=False)
     check_choice("method", method, VAR_METHODS)
     if method == "historical":
-        return float(np.percentile(r, 100 * level))
-    mu, sigma = np.mean(r), np.std(r, ddof=1)
+        return np.percentile(r, 100 * level, axis=0)
+    mu, sigma = np.mean(r, axis=0), np.std(r, ddof=1, axis=0)
     if method == "gaussian":
-        return float(mu + sigma * stats.norm.ppf(level))
-    return float(mu + sigma * _cornish_fisher_z(level, stats.skew(r), stats.kurtosis(r)))
+        return mu + sigma * stats.norm.ppf(level)
+    return mu + sigma * _cornish_fisher_z(level, stats.skew(r, axis=0), stats.kurtosis(r, axis=0))
 
 
-@columnwise
-def cvar(returns, level: float = 0.05, method: str = "historical") -> float:
+@vectorized
+def cvar(r, level: float = 0.05, method: str = "historical"):
     """Conditional VaR (expected shortfall): mean return in the worst ``level`` tail.
 
     historical: mean of the ``floor((T - 1) level) + 1`` smallest returns (as
     empyrical); gaussian: ``mu - sigma phi(z_level) / level``; cornish_fisher:
     ``(1/level) int_0^level q_CF(u) du`` by quadrature.
     """
-    r = as_1d(returns)
     level = check_number("level", level, low=0, high=1, low_inclusive=False, high_inclusive=False)
     check_choice("method", method, VAR_METHODS)
     if method == "historical":
-        k = int((r.size - 1) * level)
-        return float(np.mean(np.partition(r, k)[: k + 1]))
-    mu, sigma = np.mean(r), np.std(r, ddof=1)
+        k = int((r.shape[0] - 1) * level)
+        return np.mean(np.partition(r, k, axis=0)[: k + 1], axis=0)
+    mu, sigma = np.mean(r, axis=0), np.std(r, ddof=1, axis=0)
     if method == "gaussian":
-        return float(mu - sigma * stats.norm.pdf(stats.norm.ppf(level)) / level)
-    s, k = stats.skew(r), stats.kurtosis(r)
-    integral, _ = integrate.quad(lambda u: _cornish_fisher_z(u, s, k), 0.0, level, limit=200)
-    return float(mu + sigma * integral / level)
+        return mu - sigma * stats.norm.pdf(stats.norm.ppf(level)) / level
+    s, k = np.atleast_1d(stats.skew(r, axis=0)), np.atleast_1d(stats.kurtosis(r, axis=0))
+    tails = [integrate.quad(lambda u, a=a, b=b: _cornish_fisher_z(u, a, b), 0.0, level, limit=200)[0]
+             for a, b in zip(s, k, strict=True)]  # fmt: skip
+    out = mu + sigma * np.array(tails) / level
+    return out if r.ndim == 2 else out[0]
 
 
 @columnwise
@@ -174,8 +177,7 @@ def omega_ratio(returns, risk_free: float = 0.0, required_return: float = 0.0, p
     return float(np.sum(excess[excess > 0]) / losses) if losses > 0 else float("nan")
 
 
-@columnwise
-def tail_ratio(returns) -> float:
+@vectorized
+def tail_ratio(r):
     """``|95th percentile| / |5th percentile|`` of the returns."""
-    r = as_1d(returns)
-    return float(abs(np.percentile(r, 95)) / abs(np.percentile(r, 5)))
+    return np.abs(np.percentile(r, 95, axis=0)) / np.abs(np.percentile(r, 5, axis=0))

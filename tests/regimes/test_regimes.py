@@ -1,0 +1,88 @@
+"""Gaussian HMM (vs hmmlearn and the truth) and Metropolis-Hastings."""
+
+import numpy as np
+import pytest
+from hmmlearn import hmm as hl
+
+from meanfolio.regimes import GaussianHMM, metropolis_hastings
+
+
+def _truth(cov="diag"):
+    m = GaussianHMM(2, cov)
+    m.startprob_ = np.array([0.6, 0.4])
+    m.transmat_ = np.array([[0.98, 0.02], [0.05, 0.95]])
+    m.means_ = np.array([[0.0008, 0.0005], [-0.002, -0.001]])
+    if cov == "diag":
+        m.covars_ = np.array([[1e-4, 2e-4], [9e-4, 6e-4]])
+    else:
+        m.covars_ = np.array([[[1e-4, 5e-5], [5e-5, 2e-4]], [[9e-4, -2e-4], [-2e-4, 6e-4]]])
+    return m
+
+
+@pytest.mark.parametrize("cov", ["diag", "full"])
+def test_fit_recovers_the_truth_and_em_is_monotone(cov):
+    truth = _truth(cov)
+    X, states = truth.sample(6000, seed=1)
+    m = GaussianHMM(2, cov, seed=0, n_init=3).fit(X)
+    order = np.argsort(-m.means_[:, 0])  # label regimes by mean
+    # sampling error: a regime seen n_k times has mean SE sqrt(var_k / n_k)
+    pi = np.array([0.05, 0.02]) / 0.07  # stationary law of the true transition matrix
+    var = truth.covars_ if cov == "diag" else np.diagonal(truth.covars_, axis1=1, axis2=2)
+    se = np.sqrt(var / (pi[:, None] * X.shape[0]))
+    assert np.all(np.abs(m.means_[order] - truth.means_) < 4 * se)
+    np.testing.assert_allclose(m.covars_[order], truth.covars_, rtol=0.15, atol=3e-5)
+    np.testing.assert_allclose(m.transmat_[np.ix_(order, order)], truth.transmat_, atol=0.02)
+    assert np.all(np.diff(m.loglik_history_) >= -1e-8)
+    path = m.predict(X)
+    assert max(np.mean(path == states), np.mean(path != states)) > 0.9
+    proba = m.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-10)
+    assert m.score(X) == pytest.approx(m.loglik_history_[-1], rel=1e-6)
+
+
+@pytest.mark.parametrize("cov", ["diag", "full"])
+def test_score_equals_hmmlearn(cov):
+    truth = _truth(cov)
+    X, _ = truth.sample(3000, seed=2)
+    ref = hl.GaussianHMM(2, covariance_type=cov)
+    ref.startprob_, ref.transmat_, ref.means_ = truth.startprob_, truth.transmat_, truth.means_
+    ref.covars_ = truth.covars_
+    assert truth.score(X) == pytest.approx(ref.score(X), rel=1e-10, abs=1e-8)
+    np.testing.assert_allclose(truth.predict_proba(X), ref.predict_proba(X), atol=1e-8)
+    np.testing.assert_array_equal(truth.predict(X), ref.predict(X))
+
+
+def test_hmm_errors_and_reproducibility():
+    with pytest.raises(ValueError, match="not fitted"):
+        GaussianHMM(2).score(np.zeros(10))
+    with pytest.raises(ValueError, match=r"covariance = 'spherical'"):
+        GaussianHMM(2, "spherical")
+    X, _ = _truth().sample(500, seed=3)
+    a = GaussianHMM(2, seed=5, n_init=2).fit(X)
+    b = GaussianHMM(2, seed=5, n_init=2).fit(X)
+    np.testing.assert_array_equal(a.means_, b.means_)
+
+
+def test_mh_standard_normal():
+    res = metropolis_hastings(lambda x: -0.5 * float(x @ x), [3.0], 20000, seed=1, n_chains=4)
+    s = res.flat()[:, 0]
+    se = 1.0 / np.sqrt(res.ess[0])
+    assert abs(s.mean()) < 4 * se
+    assert s.var() == pytest.approx(1.0, abs=6 * np.sqrt(2) * se)
+    assert np.all(np.abs(res.acceptance_rate - 0.44) < 0.05)
+    assert res.rhat[0] < 1.01
+
+
+def test_mh_correlated_gaussian_and_seed():
+    C = np.array([[1.0, 0.8], [0.8, 1.0]])
+    P = np.linalg.inv(C)
+    res = metropolis_hastings(lambda x: -0.5 * float(x @ P @ x), [2.0, -2.0], 20000, seed=2, n_chains=4)
+    s = res.flat()
+    se = 1.0 / np.sqrt(res.ess.min())
+    np.testing.assert_allclose(s.mean(axis=0), 0.0, atol=5 * se)
+    np.testing.assert_allclose(np.cov(s.T), C, atol=10 * se)
+    assert np.all(res.rhat < 1.01)
+    again = metropolis_hastings(lambda x: -0.5 * float(x @ P @ x), [2.0, -2.0], 20000, seed=2, n_chains=4)
+    np.testing.assert_array_equal(res.samples, again.samples)
+    with pytest.raises(ValueError, match=r"log_prob\(x0\) = -inf"):
+        metropolis_hastings(lambda x: -np.inf, [0.0], 10)
