@@ -141,7 +141,7 @@ def entropic_ot(
     total = 0
     for k, e in enumerate(stages):
         last = k == len(stages) - 1
-        its, err = kern.sinkhorn_log(C, loga, logb, e, f, g, max_iter if last else 50, tol if last else 1e-3, 10)
+        its, err = kern.sinkhorn_log(C, loga, logb, e, f, g, max_iter if last else 50, tol if last else 1e-3)
         total += its
     value = float(np.dot(np.where(a > 0, f, 0.0), a) + np.dot(np.where(b > 0, g, 0.0), b))
     return EntropicOT(value, f, g, total, float(err))
