@@ -361,6 +361,39 @@ def lshade_size(n_init, n_min, nfev, maxfev):
     return max(n_min, int(round((n_min - n_init) / maxfev * nfev + n_init)))
 
 
+@njit(cache=True)
+def select_and_shrink(algo, S, P, base):
+    """End of a generational step, shared by the compiled and the Python loops: selection
+    (with jDE / SHADE adaptation, ``S.accept`` forcing decisions) and L-SHADE's linear
+    population reduction. State in ``S`` is updated in place."""
+    pop, energies, trials, t_energies, X, accept, Fi, CRi, F_used, CR_used, MF, MCR, archive, lo, hi, integral, \
+        caps, ints = S  # fmt: skip
+    n = ints[0]
+    arc_rate = P[7]
+    amax = 0
+    if algo >= SHADE:
+        amax = archive.shape[0] if algo != LSHADE else min(archive.shape[0], int(round(arc_rate * n)))
+    ints[2], ints[3], ints[4] = select_generation(
+        algo, pop, n, energies, trials, t_energies, accept, Fi, CRi, F_used, CR_used, MF, MCR, ints[3],
+        archive, ints[2], amax, base,
+    )  # fmt: skip
+    if algo == LSHADE:
+        n_new = lshade_size(ints[6], 4, ints[1], P[6])
+        if n_new < n:
+            ints[2] = shrink_population(pop, energies, n, n_new, archive, ints[2], int(round(arc_rate * n_new)), base)
+            ints[0] = n_new
+            ints[4] = 0
+
+
+@njit(cache=True)
+def stop_code(S, P):
+    """1 if the population has converged (scipy's test), 2 if the evaluation budget is spent, else 0."""
+    energies, ints = S[1], S[17]
+    if converged(energies, ints[0], P[4], P[5]):
+        return 1
+    return 2 if ints[1] >= P[6] else 0
+
+
 @njit(nt.UniTuple(nt.int64, 2)(OBJECTIVE, nt.int64, nt.boolean, nt.boolean, nt.boolean, STATE, _F1, nt.int64,
                                 nt.int64), cache=True)  # fmt: skip
 def run_compiled(f, algo, exp, immediate, parallel, S, P, gen0, ngen):
@@ -372,7 +405,7 @@ def run_compiled(f, algo, exp, immediate, parallel, S, P, gen0, ngen):
     """
     pop, energies, trials, t_energies, X, accept, Fi, CRi, F_used, CR_used, MF, MCR, archive, lo, hi, integral, \
         caps, ints = S  # fmt: skip
-    F_lo, F_hi, CR, tol, atol, maxfev, arc_rate = P[1], P[2], P[3], P[4], P[5], P[6], P[7]
+    F_lo, F_hi, CR = P[1], P[2], P[3]
     ukey = np.uint64(ints[7])
     for g in range(ngen):
         n = ints[0]
@@ -400,20 +433,8 @@ def run_compiled(f, algo, exp, immediate, parallel, S, P, gen0, ngen):
             to_params(trials[:n], lo, hi, integral, caps, X[:n])
             ints[5] += evaluate_rows(f, X[:n], t_energies[:n], parallel)
             ints[1] += n
-            amax = archive.shape[0] if algo != LSHADE else min(archive.shape[0], int(round(arc_rate * n)))
-            ints[2], ints[3], ints[4] = select_generation(
-                algo, pop, n, energies, trials, t_energies, accept, Fi, CRi, F_used, CR_used, MF, MCR, ints[3],
-                archive, ints[2], amax if algo >= SHADE else 0, base,
-            )  # fmt: skip
-            if algo == LSHADE:
-                n_new = lshade_size(ints[6], 4, ints[1], maxfev)
-                if n_new < n:
-                    ints[2] = shrink_population(pop, energies, n, n_new, archive, ints[2],
-                                                int(round(arc_rate * n_new)), base)  # fmt: skip
-                    ints[0] = n_new
-                    ints[4] = 0
-        if converged(energies, ints[0], tol, atol):
-            return g + 1, 1
-        if ints[1] >= maxfev:
-            return g + 1, 2
+            select_and_shrink(algo, S, P, base)
+        code = stop_code(S, P)
+        if code:
+            return g + 1, code
     return ngen, 0

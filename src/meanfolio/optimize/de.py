@@ -267,7 +267,7 @@ class _State:
         # n, nfev, archive size, memory index, best, NaN count, initial n, RNG key
         self.ints = np.array([n, 0, 0, 0, 0, 0, n, np.int64(key)], dtype=np.int64)
         self.P = np.array([0.0, F_lo, F_hi, CR, tol, atol, float(maxfev), LSHADE_ARCHIVE_RATE])
-        self.key, self.maxfev, self.cv = key, maxfev, None
+        self.cv = None  # constraint violations (Lampinen), set by the first evaluation
 
     def arrays(self):
         return (self.pop, self.energies, self.trials, self.t_energies, self.X, self.accept, self.Fi, self.CRi,
@@ -377,22 +377,10 @@ def _python_generation(st: _State, evaluate, immediate, exp, scipy_cons, gen) ->
             acc = lampinen_accept(cv, st.cv[:n], st.t_energies[:n], st.energies[:n])
             st.accept[:n] = acc.astype(np.int64)
             st.cv[:n][acc] = cv[acc]
-        amax = st.archive.shape[0] if algo != kern.LSHADE else min(st.archive.shape[0], int(round(st.P[7] * n)))
-        st.ints[2], st.ints[3], st.ints[4] = kern.select_generation(
-            algo, st.pop, n, st.energies, st.trials, st.t_energies, st.accept, st.Fi, st.CRi, st.F_used,
-            st.CR_used, st.MF, st.MCR, st.ints[3], st.archive, st.ints[2], amax if algo >= kern.SHADE else 0, base,
-        )  # fmt: skip
+        kern.select_and_shrink(algo, st.arrays(), st.P, base)
         if cv is not None:
             st.ints[4] = _best(st)
-        if algo == kern.LSHADE:
-            n_new = kern.lshade_size(st.ints[6], 4, st.ints[1], st.maxfev)
-            if n_new < n:
-                st.ints[2] = kern.shrink_population(st.pop, st.energies, n, n_new, st.archive, st.ints[2],
-                                                    int(round(st.P[7] * n_new)), base)  # fmt: skip
-                st.ints[0], st.ints[4] = n_new, 0
-    if kern.converged(st.energies, st.n, st.P[4], st.P[5]):
-        return 1
-    return 2 if st.ints[1] >= st.maxfev else 0
+    return int(kern.stop_code(st.arrays(), st.P))
 
 
 def _result(st: _State, func, args, nit, stop, polish, scipy_cons, integral, lo, hi, elapsed) -> OptimizeResult:
