@@ -14,6 +14,7 @@ from threadpoolctl import threadpool_limits
 from .config import MFGConfig
 from .fokker_planck import solve_fokker_planck
 from .hamiltonians import Hamiltonian
+from .hjb import upwind_terms
 from .iterative import IterationLog, fictitious_play, fixed_point, policy_iteration
 from .newton import newton
 from .problem import MFGProblem
@@ -183,8 +184,9 @@ def solve_mfg(
         terms = problem.terms(u)
         m = solve_fokker_planck(problem.grid, config.viscosity, terms, problem.m0)
         u[-1] = problem.terminal_cost(m[-1])
-        # alpha* at every time level, the last one from g.
-        alpha = problem.terms(np.vstack([u, u[-1:]])).drift
+        # alpha* at every time level: the FP's controls, then the last level's from g
+        last = upwind_terms(problem.grid, problem.hamiltonian, u[-1:]).drift
+        alpha = np.vstack([terms.drift, last])
     wall = time.perf_counter() - start
     mass_error = float(np.max(np.abs(problem.grid.mass(m) - 1.0)))
     return MFGSolution(

@@ -1,4 +1,4 @@
-"""Compiled HMM recursions in log space (private): forward, backward, xi sums, Viterbi."""
+"""Compiled HMM recursions (private): scaled forward-backward for EM, log-space forward (score) and Viterbi."""
 
 from __future__ import annotations
 
@@ -31,32 +31,6 @@ def forward(log_b, log_pi, log_a):
                 tmp[j] = la[t - 1, j] + log_a[j, k]
             la[t, k] = _logsumexp(tmp) + log_b[t, k]
     return la, _logsumexp(la[T - 1])
-
-
-@njit(cache=True)
-def backward(log_b, log_a):
-    """log beta (T, K)."""
-    T, K = log_b.shape
-    lb = np.zeros((T, K))
-    tmp = np.empty(K)
-    for t in range(T - 2, -1, -1):
-        for j in range(K):
-            for k in range(K):
-                tmp[k] = log_a[j, k] + log_b[t + 1, k] + lb[t + 1, k]
-            lb[t, j] = _logsumexp(tmp)
-    return lb
-
-
-@njit(cache=True)
-def xi_sum(la, lb, log_b, log_a, loglik):
-    """sum_t P(s_t = i, s_{t+1} = j | X), shape (K, K)."""
-    T, K = log_b.shape
-    out = np.zeros((K, K))
-    for t in range(T - 1):
-        for i in range(K):
-            for j in range(K):
-                out[i, j] += np.exp(la[t, i] + log_a[i, j] + log_b[t + 1, j] + lb[t + 1, j] - loglik)
-    return out
 
 
 @njit(cache=True)

@@ -1,7 +1,7 @@
 """Gaussian hidden Markov model, scikit-learn style (fit / predict / predict_proba / score / sample).
 
-Baum-Welch with compiled, scaled forward-backward recursions (``_kernels``;
-log-space versions serve ``score`` and the tests). Emissions
+Baum-Welch with compiled, scaled forward-backward recursions (``_kernels``);
+``score`` uses the log-space forward recursion, ``predict`` log-space Viterbi. Emissions
 are Gaussian with diagonal or full covariances. The only regulariser is
 ``min_covar``, added to every variance (default 1e-12, negligible at the
 scale of daily returns, unlike a floor of 1e-3 which would swamp a daily
@@ -98,8 +98,7 @@ class GaussianHMM:
             self.covars_ = np.tile(full, (K, 1, 1))
 
     def _e_step(self, X):
-        # scaled forward-backward: the same posteriors as the log-space recursions, without exp/log
-        # per transition (``_kernels.forward``/``backward`` remain the log-space reference)
+        # scaled forward-backward (Rabiner 1989): no exp/log per transition
         return kern.e_step_scaled(self._log_emissions(X), self.startprob_, self.transmat_)
 
     def _m_step(self, X, gamma, xi):

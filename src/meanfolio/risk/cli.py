@@ -12,7 +12,7 @@ from rich.table import Table
 
 from meanfolio.data import read_prices
 
-from .report import compute_risk_metrics
+from .report import compute_risk_metrics, portfolio_returns
 
 risk_app = typer.Typer(help="Risk metrics of a portfolio of real prices.", no_args_is_help=True)
 regimes_app = typer.Typer(help="Regime detection with a Gaussian HMM.", no_args_is_help=True)
@@ -31,9 +31,8 @@ def _weights(text: str | None, n: int) -> np.ndarray:
 def _load(prices: Path, weights: str | None):
     table = read_prices(prices)
     w = _weights(weights, len(table.tickers))
-    R = table.simple_returns()
-    keep = ~np.isnan(R).any(axis=1)
-    return table, w, R[keep] @ w, table.dates[1:][keep], int((~keep).sum())
+    r, keep = portfolio_returns(w, table.simple_returns())
+    return table, w, r, table.dates[1:][keep], int((~keep).sum())
 
 
 @risk_app.command("report")

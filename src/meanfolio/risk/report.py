@@ -60,15 +60,15 @@ class RiskMetrics:
         return pl.DataFrame({"metric": list(d), "value": [float(v) for v in d.values()]})
 
 
-def portfolio_returns(weights, returns) -> tuple[np.ndarray, int]:
-    """Returns of a fixed-weight portfolio, ``returns @ weights`` (rows with a NaN dropped).
+def portfolio_returns(weights, returns) -> tuple[np.ndarray, np.ndarray]:
+    """Returns of a fixed-weight portfolio, ``returns @ weights``, over the rows without NaN.
 
-    ``returns`` is (T, n_assets); weights (n_assets,). Returns (series, rows dropped).
+    ``returns`` is (T, n_assets); weights (n_assets,). Returns (series, kept-rows mask (T,)).
     """
     R = check_array("returns", returns, ndim=2, finite=False)
     w = check_array("weights", weights, shape=(R.shape[1],))
     keep = ~np.isnan(R).any(axis=1)
-    return R[keep] @ w, int((~keep).sum())
+    return R[keep] @ w, keep
 
 
 def compute_risk_metrics(weights, returns, *, risk_free: float = 0.0, periods: float = 252) -> RiskMetrics:
@@ -77,8 +77,8 @@ def compute_risk_metrics(weights, returns, *, risk_free: float = 0.0, periods: f
         cleaned = clean_returns(returns)
         r, dropped = cleaned.values, cleaned.dropped
     else:
-        r, dropped = portfolio_returns(weights, returns)
-        r = clean_returns(r).values
+        r, keep = portfolio_returns(weights, returns)
+        r, dropped = clean_returns(r).values, int((~keep).sum())
     mdd = m.max_drawdown(r)
     return RiskMetrics(
         annual_return=m.annual_return(r, periods),
