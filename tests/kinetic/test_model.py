@@ -190,3 +190,38 @@ def test_microscopic_model_has_noisy_demand():
     zbar = np.where(g > 0, kin.series["Y"][:-1], kin.series["X"][:-1])
     np.testing.assert_allclose(kin.series["ED"][1:], p.mu * g * zbar, rtol=1e-12)
     assert np.max(np.abs(mic.series["ED"] - kin.series["ED"])) > 1e-4
+
+
+def test_return_estimate_is_the_spec_formula():
+    from meanfolio.kinetic import return_estimate
+
+    p = KineticParams(value_function="prospect", u_gamma=0.05, u_alpha=0.7, u_lambda=2.0, reversion=1.3,
+                      dividend=0.02, chartist_dividend=0.03, rate=0.01, beta=0.7, weight_scale=4.0)  # fmt: skip
+
+    def U(z):  # spec section 1, with U(0) = 0
+        raw = lambda v: np.sign(v - 0.05) * abs(v - 0.05) ** 0.7 * (2.0 if v < 0.05 else 1.0)  # noqa: E731
+        return raw(z) - raw(0.0)
+
+    for S, R, sf in [(1.0, 0.1, 1.5), (2.0, -0.3, 1.5), (0.7, 0.0, 0.5)]:
+        gf = U(1.3 * (sf - S) / S) + 0.02 / S - 0.01
+        gc = R + 0.03 / S - 0.01
+        W = (1 + np.tanh(0.7 * 4.0 * (gf - gc))) / 2
+        g, w = return_estimate(p, S, R, sf)
+        assert w == pytest.approx(W, rel=1e-12) and g == pytest.approx(W * gf + (1 - W) * gc, rel=1e-12)
+
+
+def test_moment_model_matches_scipy_ode():
+    # Without chartists (W = 1) the moment model is an ODE in (S, X, Y): integrate it with scipy.
+    from scipy.integrate import solve_ivp
+
+    p = KineticParams(kappa=0.8, mu=0.7, weight="fundamentalist", dividend=0.02, rate=0.01, s_f=1.6, dt=1e-4)
+
+    def rhs(t, z):
+        S, X, Y = z
+        g = (p.s_f - S) / S + p.dividend / S - p.rate
+        ED = p.mu * g * (Y if g > 0 else X)
+        return [p.kappa * S * ED, (p.kappa * ED + p.dividend / S) * X + ED, p.rate * Y - ED]
+
+    ref = solve_ivp(rhs, (0, 2.0), [1.0, 1.0, 1.0], rtol=1e-11, atol=1e-12)
+    mom = solve_moments(p, 20000, X0=1.0, Y0=1.0)
+    np.testing.assert_allclose([mom.S[-1], mom.X[-1], mom.Y[-1]], ref.y[:, -1], rtol=5e-4)
