@@ -17,7 +17,7 @@ from .couplings import (
     RunningCost,
 )
 from .fokker_planck import fokker_planck_step, solve_fokker_planck
-from .grid import Grid1D
+from .grid import Grid1D, Grid2D
 from .hamiltonians import Custom, Hamiltonian, Linear, PowerLaw, Quadratic
 from .hjb import solve_hjb
 from .lq import LQReference, lq_reference
@@ -29,6 +29,7 @@ __all__ = [
     "Coupling",
     "Custom",
     "Grid1D",
+    "Grid2D",
     "Hamiltonian",
     "LQReference",
     "Linear",

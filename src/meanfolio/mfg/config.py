@@ -39,6 +39,12 @@ class MFGConfig:
     boundary : {"neumann", "periodic"}
         No-flux box or periodic domain.
     method : {"newton", "fixed_point", "fictitious_play", "policy_iteration"}
+        2D games are solved by Newton only.
+    dim : {1, 2}
+        Space dimension. In 2D arrays are (nt, ny, nx) on the box
+        [x_min, x_max] x [y_min, y_max].
+    ny, y_min, y_max : int, float, optional
+        The second axis (2D only); default to nx, x_min, x_max.
     """
 
     nx: int = 200
@@ -52,6 +58,10 @@ class MFGConfig:
     relaxation: float = 0.5
     boundary: str = "neumann"
     method: str = "newton"
+    dim: int = 1
+    ny: int | None = None
+    y_min: float | None = None
+    y_max: float | None = None
 
     def __post_init__(self) -> None:
         # Normalise numbers (ints given for floats) after checking them.
@@ -72,6 +82,20 @@ class MFGConfig:
         )
         check_choice("boundary", self.boundary, BOUNDARIES)
         check_choice("method", self.method, METHODS)
+        check_choice("dim", self.dim, (1, 2))
+        if self.dim == 1:
+            for name in ("ny", "y_min", "y_max"):
+                if getattr(self, name) is not None:
+                    raise ValueError(f"{name} = {getattr(self, name)!r} is not allowed with dim = 1: expected None")
+            return
+        if self.method != "newton":
+            raise ValueError(f"method = {self.method!r} is not allowed with dim = 2: expected 'newton'")
+        set_(self, "ny", check_integer("ny", self.nx if self.ny is None else self.ny, low=3))
+        y_min = self.x_min if self.y_min is None else self.y_min
+        y_max = self.x_max if self.y_max is None else self.y_max
+        y_min, y_max = check_interval("y_min", y_min, "y_max", y_max)
+        set_(self, "y_min", y_min)
+        set_(self, "y_max", y_max)
 
     def replace(self, **changes: Any) -> MFGConfig:
         """Return a copy with some fields changed (validated again)."""

@@ -45,6 +45,10 @@ class CouplingState:
     alpha* from the same step's u and ``drift_mean_gradient`` the gradient of
     ``dx * sum(drift * m)`` with respect to that u; both are only filled in
     when a coupling has ``uses_control``.
+
+    In 2D the nodes are flattened: ``x`` and ``y`` are the coordinates of the
+    ny*nx nodes, ``m`` is (N, ny*nx) and ``dx`` is the cell area dx*dy; ``y``
+    is None in 1D.
     """
 
     x: np.ndarray
@@ -54,6 +58,7 @@ class CouplingState:
     m: np.ndarray
     drift: np.ndarray | None = None
     drift_mean_gradient: np.ndarray | None = None
+    y: np.ndarray | None = None
 
 
 @dataclass
@@ -132,7 +137,8 @@ def _zeros(state: CouplingState) -> np.ndarray:
 @dataclass(frozen=True, eq=False)
 class RunningCost(Coupling):
     """A cost that does not depend on m: an array f of shape (nt, nx) or (nx,),
-    or a vectorised callable ``f(t, x)`` (t of shape (N, 1), x of shape (nx,)).
+    or a vectorised callable ``f(t, x)`` (t of shape (N, 1), x of shape (nx,));
+    in 2D ``f(t, x, y)`` with x, y the flattened node coordinates.
 
     The HJB step from t_{n+1} back to t_n uses row n of an (nt, nx) array.
     """
@@ -152,7 +158,8 @@ class RunningCost(Coupling):
 
     def value(self, state):
         if callable(self.f):
-            out = np.asarray(self.f(state.t[:, None], state.x[None, :]), dtype=np.float64)
+            space = (state.x[None, :],) if state.y is None else (state.x[None, :], state.y[None, :])
+            out = np.asarray(self.f(state.t[:, None], *space), dtype=np.float64)
             out = np.broadcast_to(out, state.m.shape).copy()
             if not np.all(np.isfinite(out)):
                 raise ValueError("f(t, x) returned non-finite values: expected finite costs")
@@ -234,22 +241,33 @@ class LocalCoupling(Coupling):
 
 @dataclass(frozen=True)
 class MeanTracking(Coupling):
-    """Non-local ``(q/2) (x - mbar)^2`` with ``mbar = int x m dx``: herding toward the mean."""
+    """Non-local ``(q/2) |x - mbar|^2`` with ``mbar = int x m dx``: herding toward the mean.
+
+    In 2D both coordinates count: ``(q/2) [(x - xbar)^2 + (y - ybar)^2]``.
+    """
 
     q: float = 1.0
 
     def __post_init__(self):
         object.__setattr__(self, "q", check_number("q", self.q))
 
+    @staticmethod
+    def _coordinates(state):
+        return (state.x,) if state.y is None else (state.x, state.y)
+
     def value(self, state):
-        mbar = (state.m * state.x).sum(axis=-1, keepdims=True) * state.dx
-        return 0.5 * self.q * (state.x - mbar) ** 2
+        out = _zeros(state)
+        for z in self._coordinates(state):
+            zbar = (state.m * z).sum(axis=-1, keepdims=True) * state.dx
+            out += 0.5 * self.q * (z - zbar) ** 2
+        return out
 
     def jacobian(self, state):
-        mbar = (state.m * state.x).sum(axis=-1, keepdims=True) * state.dx
-        c = -self.q * (state.x - mbar)
-        w = np.broadcast_to(state.x * state.dx, state.m.shape).copy()
-        return CouplingJacobian(_zeros(state), dm_lowrank=[(c, w)])
+        pairs = []
+        for z in self._coordinates(state):
+            zbar = (state.m * z).sum(axis=-1, keepdims=True) * state.dx
+            pairs.append((-self.q * (z - zbar), np.broadcast_to(z * state.dx, state.m.shape).copy()))
+        return CouplingJacobian(_zeros(state), dm_lowrank=pairs)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import numpy as np
 
 from .config import MFGConfig
 
-__all__ = ["Grid1D"]
+__all__ = ["Grid1D", "Grid2D"]
 
 
 @dataclass(frozen=True)
@@ -36,15 +36,20 @@ class Grid1D:
 
     @classmethod
     def from_config(cls, config: MFGConfig) -> Grid1D:
-        periodic = config.boundary == "periodic"
+        return cls.uniform(config.nx, config.x_min, config.x_max, config.nt, config.time_horizon, config.boundary)
+
+    @classmethod
+    def uniform(cls, n: int, low: float, high: float, nt: int, horizon: float, boundary: str) -> Grid1D:
+        """n nodes on [low, high] (periodic: high identified with low), nt times on [0, horizon]."""
+        periodic = boundary == "periodic"
         if periodic:
-            dx = (config.x_max - config.x_min) / config.nx
-            x = config.x_min + dx * np.arange(config.nx)
+            dx = (high - low) / n
+            x = low + dx * np.arange(n)
         else:
-            x = np.linspace(config.x_min, config.x_max, config.nx)
+            x = np.linspace(low, high, n)
             dx = float(x[1] - x[0])
-        t = np.linspace(0.0, config.time_horizon, config.nt)
-        return cls(x=x, t=t, dx=float(dx), dt=float(t[1] - t[0]), periodic=periodic)
+        t = np.linspace(0.0, horizon, nt)
+        return cls(x=x, t=t, dx=float(dx), dt=float(t[1] - t[0]) if nt > 1 else 0.0, periodic=periodic)
 
     @property
     def nx(self) -> int:
@@ -81,3 +86,69 @@ class Grid1D:
     def moment(self, m: np.ndarray, order: int = 1) -> np.ndarray:
         """``dx * sum(x**order * m)`` along the last axis."""
         return (m * self.x**order).sum(axis=-1) * self.dx
+
+
+@dataclass(frozen=True)
+class Grid2D:
+    """Space-time grid of a 2D :class:`MFGConfig`: two 1D axes sharing the time grid.
+
+    Arrays on it are (..., ny, nx); node (j, i) sits at (x_i, y_j) and has
+    the flat index ``j * nx + i``. A density has mass ``dx * dy * sum(m)``.
+    Differences along one axis are the 1D ones of that axis (see
+    :meth:`along`), so the 2D scheme is the 1D scheme per coordinate.
+    """
+
+    gx: Grid1D
+    gy: Grid1D
+
+    @classmethod
+    def from_config(cls, config: MFGConfig) -> Grid2D:
+        nt, T, bc = config.nt, config.time_horizon, config.boundary
+        return cls(
+            Grid1D.uniform(config.nx, config.x_min, config.x_max, nt, T, bc),
+            Grid1D.uniform(config.ny, config.y_min, config.y_max, nt, T, bc),
+        )
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.gy.nx, self.gx.nx)
+
+    @property
+    def size(self) -> int:
+        return self.gy.nx * self.gx.nx
+
+    @property
+    def cell(self) -> float:
+        return self.gx.dx * self.gy.dx
+
+    @property
+    def t(self) -> np.ndarray:
+        return self.gx.t
+
+    @property
+    def dt(self) -> float:
+        return self.gx.dt
+
+    @property
+    def periodic(self) -> bool:
+        return self.gx.periodic
+
+    def mesh(self) -> tuple[np.ndarray, np.ndarray]:
+        """Coordinates X, Y of every node, each of shape (ny, nx)."""
+        return np.meshgrid(self.gx.x, self.gy.x)
+
+    @staticmethod
+    def along(axis: int, a: np.ndarray) -> np.ndarray:
+        """View of ``a`` (..., ny, nx) with ``axis`` (0 = x, 1 = y) last, for the 1D operators."""
+        return a if axis == 0 else np.swapaxes(a, -1, -2)
+
+    def axis(self, axis: int) -> Grid1D:
+        return self.gx if axis == 0 else self.gy
+
+    def laplacian(self, u: np.ndarray) -> np.ndarray:
+        """5-point Laplacian of u (..., ny, nx): the sum of the 1D ones."""
+        return self.gx.laplacian(u) + self.along(1, self.gy.laplacian(self.along(1, u)))
+
+    def mass(self, m: np.ndarray) -> np.ndarray:
+        """``dx dy sum(m)`` over the last two axes."""
+        return m.sum(axis=(-2, -1)) * self.cell

@@ -10,34 +10,35 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _kernels
-from .iterative import IterationLog, initial_guess
-from .problem import MFGProblem
+from .iterative import IterationLog
 
 __all__ = ["newton"]
 
-#: GMRES settings: restart length, iteration cap, and the forcing term bounds.
-GMRES_RESTART = 40
-GMRES_MAXITER = 400
 LINE_SEARCH_MIN_STEP = 1.0 / 64.0
 
 
-def _evaluate(problem: MFGProblem, u: np.ndarray, m: np.ndarray):
+def _evaluate(problem, u: np.ndarray, m: np.ndarray):
     """Residuals, upwind terms, the merit sqrt(|R_H|^2 + |R_F|^2) and the stopping norm."""
     rh, rf, terms = problem.residual_and_terms(u, m)
     nh, nf = problem.norm(rh), problem.norm(rf)
     return rh, rf, terms, float(np.hypot(nh, nf)), max(nh, nf)
 
 
-def newton(problem: MFGProblem, log: IterationLog) -> None:
-    """Run Newton from the one-sweep initial guess, recording iterates in ``log``.
+def newton(problem, log: IterationLog) -> None:
+    """Run Newton from the problem's initial guess, recording iterates in ``log``.
+
+    ``problem`` is an ``MFGProblem`` (1D, compiled GMRES) or an
+    ``MFGProblem2D`` (sparse LU per step); both provide ``initial_guess``,
+    ``residual_and_terms``, ``newton_operator`` and ``linear_solve``.
 
     ``log`` keeps the residuals, GMRES iterations and line-search steps, and
     decides when to stop (tolerance, iteration cap, non-finite values, a
     callback asking to stop).
     """
-    N, nx, dt = problem.steps, problem.config.nx, problem.grid.dt
-    u, m = initial_guess(problem)
+    N, dt = problem.steps, problem.grid.dt
+    u, m = problem.initial_guess()
+    shape = (N, *u.shape[1:])
+    size = int(np.prod(shape))
     rh, rf, terms, merit, res = _evaluate(problem, u, m)
     while not log.record(res, u, m):
         ops = problem.newton_operator(u, m, terms)
@@ -45,10 +46,10 @@ def newton(problem: MFGProblem, log: IterationLog) -> None:
         # Inexact Newton (Eisenstat-Walker flavour): solve loosely far away,
         # tightly near the solution so the final steps stay quadratic.
         rtol = min(1e-2, max(1e-10, 0.1 * res))
-        delta, its, _ = _kernels.gmres(ops, rhs, rtol, GMRES_RESTART, GMRES_MAXITER)
+        delta, its = problem.linear_solve(ops, rhs, rtol)
         log.linear_iterations.append(int(its))
-        du = delta[: N * nx].reshape(N, nx)
-        dm = delta[N * nx :].reshape(N, nx)
+        du = delta[:size].reshape(shape)
+        dm = delta[size:].reshape(shape)
         step = 1.0
         while True:
             u_new = u.copy()

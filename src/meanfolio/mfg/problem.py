@@ -14,14 +14,24 @@ import numpy as np
 
 from meanfolio._validation import check_array, check_density
 
+from . import _kernels
 from .config import MFGConfig
 from .couplings import Coupling, CouplingJacobian, CouplingState, as_coupling
-from .fokker_planck import fokker_planck_derivative, fokker_planck_operator, fokker_planck_residual
+from .fokker_planck import (
+    fokker_planck_derivative,
+    fokker_planck_operator,
+    fokker_planck_residual,
+    solve_fokker_planck,
+)
 from .grid import Grid1D
 from .hamiltonians import Hamiltonian, Quadratic, UpwindTerms
 from .hjb import hjb_operator, hjb_residual, upwind_terms
 
 __all__ = ["MFGProblem"]
+
+#: GMRES settings of Newton's linear solves: restart length and iteration cap.
+GMRES_RESTART = 40
+GMRES_MAXITER = 400
 
 
 @dataclass
@@ -96,6 +106,28 @@ class MFGProblem:
     def terminal_cost(self, m_T: np.ndarray) -> np.ndarray:
         """g(x, M^N), shape (nx,)."""
         return self.terminal.value(self._terminal_state(m_T))[0]
+
+    def mass(self, m: np.ndarray) -> np.ndarray:
+        return self.grid.mass(m)
+
+    def fokker_planck(self, u: np.ndarray) -> np.ndarray:
+        """The exact discrete FP density (nt, nx) of the controls of u."""
+        return solve_fokker_planck(self.grid, self.config.viscosity, self.terms(u), self.m0)
+
+    def controls(self, u: np.ndarray) -> np.ndarray:
+        """alpha* of the scheme at every level of u, shape (nt, nx)."""
+        return upwind_terms(self.grid, self.hamiltonian, u).drift
+
+    def initial_guess(self) -> tuple[np.ndarray, np.ndarray]:
+        """One best-response sweep from the frozen population m(t) = m0."""
+        from .iterative import initial_guess
+
+        return initial_guess(self)
+
+    def linear_solve(self, ops: tuple, rhs: np.ndarray, rtol: float) -> tuple[np.ndarray, int]:
+        """Newton's system by the compiled right-preconditioned GMRES."""
+        delta, its, _ = _kernels.gmres(ops, rhs, rtol, GMRES_RESTART, GMRES_MAXITER)
+        return delta, int(its)
 
     # -- residual ------------------------------------------------------------
     def residual(self, u: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -12,12 +12,11 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .config import MFGConfig
-from .fokker_planck import solve_fokker_planck
 from .hamiltonians import Hamiltonian
-from .hjb import upwind_terms
 from .iterative import IterationLog, fictitious_play, fixed_point, policy_iteration
 from .newton import newton
 from .problem import MFGProblem
+from .problem2d import MFGProblem2D
 
 __all__ = ["MFGConvergenceWarning", "MFGSolution", "solve_mfg", "solve_mfg_1d"]
 
@@ -32,11 +31,16 @@ class MFGSolution:
 
     Attributes
     ----------
-    u, m, alpha : ndarray, shape (nt, nx)
-        Value function, density (mass ``dx * m.sum(axis=1)`` is 1) and the
-        feedback alpha*(t, x) of the scheme (mean velocity of an agent at x).
+    u, m : ndarray, shape (nt, nx), or (nt, ny, nx) in 2D
+        Value function and density (mass ``dx * m.sum(axis=1)`` is 1, ``dx dy
+        m.sum(axis=(1, 2))`` in 2D).
+    alpha : ndarray, shape (nt, nx), or (nt, ny, nx, 2) in 2D
+        The feedback alpha*(t, x) of the scheme (mean velocity of an agent at
+        x; in 2D its x and y components on the last axis).
     x, t : ndarray
         Grids, shapes (nx,) and (nt,).
+    y : ndarray (ny,) or None
+        The second axis in 2D.
     converged : bool
     iterations : int
         Outer iterations performed (Newton steps or sweeps).
@@ -66,6 +70,7 @@ class MFGSolution:
     config: MFGConfig
     linear_iterations: list[int] = field(default_factory=list)
     line_search_steps: list[float] = field(default_factory=list)
+    y: np.ndarray | None = None
 
     @property
     def residual(self) -> float:
@@ -96,15 +101,28 @@ class MFGSolution:
             alpha=self.alpha,
             x=self.x,
             t=self.t,
+            **({} if self.y is None else {"y": self.y}),
             residual_history=np.asarray(self.residual_history),
             converged=self.converged,
         )
         return path
 
-    def plot(self, path: str | Path | None = None):
-        """Heatmaps of u, m and alpha* over (x, t); saved to ``path`` if given."""
+    def plot(self, path: str | Path | None = None, snapshots: int = 4):
+        """Heatmaps of u, m and alpha* over (x, t); saved to ``path`` if given.
+
+        In 2D: the density at ``snapshots`` times (top row) and u (bottom row).
+        """
         from meanfolio.plotting import heatmap, new_figure, save_figure
 
+        if self.y is not None:
+            levels = np.linspace(0, self.t.size - 1, snapshots).round().astype(int)
+            fig, axes = new_figure(2 * snapshots, columns=snapshots)
+            for k, n in enumerate(levels):
+                heatmap(axes[k], self.m[n], self.x, self.y, f"m(t={self.t[n]:.2f})", cmap="magma", ylabel="y")
+                heatmap(axes[snapshots + k], self.u[n], self.x, self.y, f"u(t={self.t[n]:.2f})", ylabel="y")
+            if path is not None:
+                save_figure(fig, path)
+            return fig
         fig, axes = new_figure(3)
         heatmap(axes[0], self.u, self.x, self.t, "value u(t, x)")
         heatmap(axes[1], self.m, self.x, self.t, "density m(t, x)", cmap="magma")
@@ -130,7 +148,7 @@ def solve_mfg(
     hamiltonian: Hamiltonian | None = None,
     callback: Callable[[int, float], bool | None] | None = None,
 ) -> MFGSolution:
-    """Solve the 1D mean-field game on the grid of ``config``.
+    """Solve the mean-field game (1D, or 2D when ``config.dim == 2``) on the grid of ``config``.
 
     .. math::
         -\\partial_t u - \\nu u_{xx} + H(x, u_x) = f(x, m(t)),\\quad u(T) = g(x, m(T)) \\\\
@@ -140,13 +158,16 @@ def solve_mfg(
     ----------
     config : MFGConfig
         Grid and solver settings; ``config.method`` picks the algorithm.
-    m0 : array (nx,)
+    m0 : array (nx,), or (ny, nx) in 2D
         Initial density, >= 0 with positive mass; rescaled to unit mass.
     f : Coupling, array (nt, nx) or (nx,), callable f(t, x), or None
         Running cost. Couplings of m: ``Congestion``, ``LogDensity``,
         ``MeanTracking``, ``MarketImpact``, ``LocalCoupling``; they add.
-    terminal : array (nx,), callable g(x), Coupling g(x, m) or None (g = 0)
+        In 2D arrays are (nt, ny, nx) or (ny, nx), callables f(t, x, y), and
+        the couplings of controls (``MarketImpact``) are not available.
+    terminal : array (nx,) / (ny, nx), callable g(x) / g(X, Y), Coupling g(x, m) or None (g = 0)
     hamiltonian : Hamiltonian, default Quadratic()
+        In 2D, H(p) means H(x, p_1) + H(y, p_2) (see ``problem2d``).
     callback : callable(iteration, residual) -> bool, optional
         Return True to stop. Ctrl-C also stops and returns the last iterate.
 
@@ -162,7 +183,8 @@ def solve_mfg(
     SIAM J. Numer. Anal. 48 (2010). Y. Achdou, M. Lauriere, Mean field games
     and applications: numerical aspects, LNM 2281 (2020).
     """
-    problem = MFGProblem.create(config, m0, f, terminal=terminal, hamiltonian=hamiltonian)
+    problem_class = MFGProblem2D if config.dim == 2 else MFGProblem
+    problem = problem_class.create(config, m0, f, terminal=terminal, hamiltonian=hamiltonian)
     log = IterationLog(config.tolerance, config.max_iterations, callback)
     start = time.perf_counter()
     # One BLAS thread: the kernels are numba; multithreaded BLAS on the small
@@ -181,20 +203,19 @@ def solve_mfg(
         u, m = log.last
         u = u.copy()
         # Return the exact FP density of the returned u (mass to round-off, m >= 0).
-        terms = problem.terms(u)
-        m = solve_fokker_planck(problem.grid, config.viscosity, terms, problem.m0)
+        m = problem.fokker_planck(u)
         u[-1] = problem.terminal_cost(m[-1])
-        # alpha* at every time level: the FP's controls, then the last level's from g
-        last = upwind_terms(problem.grid, problem.hamiltonian, u[-1:]).drift
-        alpha = np.vstack([terms.drift, last])
+        alpha = problem.controls(u)
     wall = time.perf_counter() - start
-    mass_error = float(np.max(np.abs(problem.grid.mass(m) - 1.0)))
+    mass_error = float(np.max(np.abs(problem.mass(m) - 1.0)))
+    axes = (problem.grid.gx, problem.grid.gy) if config.dim == 2 else (problem.grid, None)
     return MFGSolution(
         u=u,
         m=m,
         alpha=alpha,
-        x=problem.grid.x.copy(),
+        x=axes[0].x.copy(),
         t=problem.grid.t.copy(),
+        y=None if axes[1] is None else axes[1].x.copy(),
         converged=log.converged,
         iterations=max(len(log.history) - 1, 0),
         residual_history=log.history,

@@ -1,0 +1,297 @@
+"""`MFGProblem2D`: the 2D mean-field game on a box, scheme per coordinate.
+
+The discrete system is the 1D one of ``problem.py`` with every operator the
+sum of its x and y parts (Achdou & Capuzzo-Dolcetta 2010, per coordinate):
+
+    H_h(U) = H(x, D-_x U, D+_x U) + H(y, D-_y U, D+_y U),   Lap_h = Lap_x + Lap_y,
+
+so a Hamiltonian H(p) of ``hamiltonians.py`` means H(p_1) + H(p_2) in 2D
+(|p|^2/2 for ``Quadratic``; box-bounded controls for ``Linear``). The FP
+operator is again the exact transpose of the linearised HJB, so mass is
+conserved to round-off and m >= 0.
+
+Each implicit step couples the ny*nx nodes through a 5-point matrix
+``I + dt (nu L + A(U^n))``; Newton's linear system is solved by GMRES
+right-preconditioned by the decoupled sweep, with one sparse LU per step
+(the FP step uses the transpose of the same factorisation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from meanfolio._validation import check_array, check_density
+
+from . import _kernels2d
+from .config import MFGConfig
+from .couplings import Coupling, CouplingState, CouplingSum, RunningCost, as_coupling
+from .fokker_planck import fokker_planck_derivative, transport
+from .grid import Grid2D
+from .hamiltonians import Hamiltonian, Quadratic, UpwindTerms
+from .hjb import hjb_operator, upwind_terms
+from .problem import _stack
+
+__all__ = ["MFGProblem2D"]
+
+GMRES_RESTART = 40
+GMRES_MAXITER = 400
+
+
+@dataclass
+class AxisTerms:
+    """Upwind terms along x and along y; the y terms are stored with y last."""
+
+    x: UpwindTerms
+    y: UpwindTerms
+
+
+def _neighbours(ny: int, nx: int) -> np.ndarray:
+    """Flat indices (K, 5) of [self, x-left, x-right, y-down, y-up], wrapping at the edges.
+
+    In the no-flux box the coefficients on the wrapped neighbours are zero
+    (the one-sided differences vanish there), so wrapping is harmless.
+    """
+    j, i = np.divmod(np.arange(ny * nx), nx)
+    return np.stack(
+        [j * nx + i, j * nx + (i - 1) % nx, j * nx + (i + 1) % nx, ((j - 1) % ny) * nx + i, ((j + 1) % ny) * nx + i],
+        axis=1,
+    )
+
+
+@dataclass
+class MFGProblem2D:
+    """A 2D MFG: the grid, H, couplings f and g, and m0 (flattened, unit mass)."""
+
+    config: MFGConfig
+    grid: Grid2D
+    hamiltonian: Hamiltonian
+    coupling: Coupling
+    terminal: Coupling
+    m0: np.ndarray  # (ny, nx)
+    m0_mass: float
+
+    @classmethod
+    def create(cls, config: MFGConfig, m0, coupling=None, *, terminal=None, hamiltonian=None) -> MFGProblem2D:
+        grid = Grid2D.from_config(config)
+        ny, nx = grid.shape
+        hamiltonian = Quadratic() if hamiltonian is None else hamiltonian
+        if not isinstance(hamiltonian, Hamiltonian):
+            raise ValueError(f"hamiltonian = {hamiltonian!r} is not allowed: expected a Hamiltonian")
+        m0 = check_array("m0", m0, shape=(ny, nx), nonnegative=True)
+        flat, mass = check_density("m0", m0.ravel(), size=ny * nx, cell=grid.cell)
+        coupling = as_coupling(_flatten_cost(coupling, "f", (config.nt, ny, nx)), "f")
+        terminal = as_coupling(_flatten_terminal(terminal, grid), "terminal")
+        for name, c in (("f", coupling), ("terminal", terminal)):
+            if c.uses_control:
+                raise ValueError(f"{name} = {type(c).__name__} is not allowed in 2D: expected a coupling of m only")
+            c.validate(config.nt, ny * nx)
+        problem = cls(config, grid, hamiltonian, coupling, terminal, flat.reshape(ny, nx), mass)
+        problem._cols = _neighbours(ny, nx)
+        X, Y = grid.mesh()
+        problem._xy = (X.ravel(), Y.ravel())
+        return problem
+
+    # -- pieces --------------------------------------------------------------
+    @property
+    def steps(self) -> int:
+        return self.config.nt - 1
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.grid.shape
+
+    def terms(self, u: np.ndarray) -> AxisTerms:
+        """Upwind terms of u (..., ny, nx) along both axes."""
+        g = self.grid
+        tx = upwind_terms(g.gx, self.hamiltonian, u)
+        ty = upwind_terms(g.gy, self.hamiltonian, np.ascontiguousarray(g.along(1, u)))
+        return AxisTerms(tx, ty)
+
+    def _state(self, m: np.ndarray, steps: np.ndarray) -> CouplingState:
+        x, y = self._xy
+        return CouplingState(x, self.grid.cell, self.grid.t[steps], steps, m.reshape(len(steps), -1), y=y)
+
+    def running_cost(self, m: np.ndarray) -> np.ndarray:
+        """F^n = f(x, M^{n+1}), shape (N, ny, nx)."""
+        return self.coupling.value(self._state(m[1:], np.arange(self.steps))).reshape(m[1:].shape)
+
+    def terminal_cost(self, m_T: np.ndarray) -> np.ndarray:
+        return self.terminal.value(self._state(m_T[None], np.array([self.steps]))).reshape(self.shape)
+
+    def mass(self, m: np.ndarray) -> np.ndarray:
+        return self.grid.mass(m)
+
+    def controls(self, u: np.ndarray) -> np.ndarray:
+        """alpha* of the scheme at every level of u, shape (nt, ny, nx, 2)."""
+        terms = self.terms(u)
+        return np.stack([terms.x.drift, self.grid.along(1, terms.y.drift)], axis=-1)
+
+    # -- residual ------------------------------------------------------------
+    def residual_and_terms(self, u, m):
+        g, nu = self.grid, self.config.viscosity
+        u = u.copy()
+        u[-1] = self.terminal_cost(m[-1])
+        terms = self.terms(u[:-1])
+        nxt = m[1:]
+        rh = (u[:-1] - u[1:]) / g.dt - nu * g.laplacian(u[:-1]) + terms.x.value + g.along(1, terms.y.value)
+        rh -= self.running_cost(m)
+        flux_y = transport(g.gy, terms.y, np.ascontiguousarray(g.along(1, nxt)))
+        rf = (nxt - m[:-1]) / g.dt - nu * g.laplacian(nxt) + transport(g.gx, terms.x, nxt) + g.along(1, flux_y)
+        return rh, rf, terms
+
+    def norm(self, r: np.ndarray) -> float:
+        """Discrete L2(0, T; L2) norm ``sqrt(dt dx dy sum r^2)``."""
+        return float(np.sqrt(self.grid.dt * self.grid.cell * np.sum(r * r)))
+
+    def residual_norm(self, u, m) -> float:
+        rh, rf, _ = self.residual_and_terms(u, m)
+        return max(self.norm(rh), self.norm(rf))
+
+    # -- operators -----------------------------------------------------------
+    def _five_point(self, x_parts, y_parts, identity: float) -> np.ndarray:
+        """Entries (N, K, 5) in the order of ``_neighbours`` from per-axis (lo, di, up)."""
+        along = self.grid.along
+        lx, dx_, ux = x_parts
+        ly, dy_, uy = (along(1, a) for a in y_parts)
+        data = np.stack([dx_ + dy_ - identity, lx, ux, ly, uy], axis=-1)
+        return np.ascontiguousarray(data.reshape(data.shape[0], -1, 5))
+
+    def hjb_parts(self, terms: AxisTerms) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+        """Per-axis tridiagonal parts of ``I + dt (nu L + A(U^n))``: x (N, ny, nx), y (N, nx, ny)."""
+        g, nu = self.grid, self.config.viscosity
+        return hjb_operator(g.gx, nu, terms.x), hjb_operator(g.gy, nu, terms.y)
+
+    def fokker_planck(self, u: np.ndarray) -> np.ndarray:
+        """Solve the implicit FP forward from m0 for the controls of u; (nt, ny, nx).
+
+        One sparse LU per step (the matrices are M-matrices, so no pivoting):
+        the density is exact to round-off, with unit mass and m >= 0.
+        """
+        data = self._five_point(*self.hjb_parts(self.terms(u[:-1])), 1.0)
+        K = self.grid.size
+        indptr = np.arange(0, 5 * K + 1, 5)
+        m = np.empty_like(u)
+        m[0] = self.m0
+        for n, d in enumerate(data):
+            # CSR of A is CSC of A^T, the FP matrix
+            AT = sp.csc_matrix((d.ravel(), self._cols.ravel(), indptr), shape=(K, K))
+            lu = spla.splu(AT, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0)
+            m[n + 1] = lu.solve(m[n].ravel()).reshape(self.shape)
+        return m
+
+    def initial_guess(self) -> tuple[np.ndarray, np.ndarray]:
+        """u = g(m0) at every time and m its FP density by the ADI steps: a cheap start for Newton."""
+        nt = self.config.nt
+        u = np.broadcast_to(self.terminal_cost(self.m0), (nt, *self.shape)).copy()
+        (xl, xd, xu), (yl, yd, yu) = self.hjb_parts(self.terms(u[:-1]))
+        m = np.empty_like(u)
+        m[0] = self.m0
+        for n in range(nt - 1):
+            m[n + 1] = _kernels2d.adi_solve(xl[n], xd[n], xu[n], yl[n], yd[n], yu[n], m[n], True)
+        return u, np.maximum(m, 0.0)
+
+    def newton_operator(self, u, m, terms: AxisTerms):
+        """Everything the Newton linear solve needs at (u, m) (rows scaled by dt)."""
+        g, dt, N = self.grid, self.grid.dt, self.steps
+        K = g.size
+        parts = self.hjb_parts(terms)
+        nxt = m[1:]
+        bx = fokker_planck_derivative(g.gx, terms.x, nxt)
+        by = fokker_planck_derivative(g.gy, terms.y, np.ascontiguousarray(g.along(1, nxt)))
+        jac = self.coupling.jacobian(self._state(nxt, np.arange(N)))
+        gjac = self.terminal.jacobian(self._state(m[-1][None], np.array([N])))
+        return (
+            parts,
+            self._five_point(*parts, 1.0),
+            dt * self._five_point(bx, by, 0.0),
+            _stack(jac, dt, N, K),
+            _stack(gjac, 1.0, 1, K),
+        )
+
+    def linear_solve(self, ops, rhs: np.ndarray, rtol: float) -> tuple[np.ndarray, int]:
+        """Solve Newton's system ``J delta = rhs`` by GMRES right-preconditioned with ADI sweeps."""
+        parts, hdata, bdata, (cdiag, CM, WM, _, _), (gdiag, gC, gW, _, _) = ops
+        (xl, xd, xu), (yl, yd, yu) = parts
+        xparts = tuple(np.ascontiguousarray(a) for a in (xl, xd, xu, yl, yd, yu))
+        N, K = hdata.shape[:2]
+        ny, nx = self.shape
+        cols = self._cols
+
+        def lowrank(C, W, x):
+            return np.einsum("nki,nk->ni", C, np.einsum("nki,ni->nk", W, x))
+
+        def matvec(v):
+            dU = v[: N * K].reshape(N, K)
+            dM = v[N * K :].reshape(N, K)
+            oU = np.empty((N, K))
+            oM = np.empty((N, K))
+            _kernels2d.five_point_matvec(hdata, cols, dU, oU)
+            oU[:-1] -= dU[1:]
+            oU -= cdiag * dM + lowrank(CM, WM, dM)
+            oU[-1] -= gdiag[0] * dM[-1] + lowrank(gC, gW, dM[-1:])[0]
+            _kernels2d.five_point_rmatvec(hdata, cols, dM, oM)
+            oM[1:] -= dM[:-1]
+            bu = np.empty((N, K))
+            _kernels2d.five_point_matvec(bdata, cols, dU, bu)
+            oM += bu
+            return np.concatenate((oU.ravel(), oM.ravel()))
+
+        def precondition(r):
+            z = np.empty_like(r)
+            rU, rM = (np.ascontiguousarray(a).reshape(N, ny, nx) for a in (r[: N * K], r[N * K :]))
+            zU, zM = z[: N * K].reshape(N, ny, nx), z[N * K :].reshape(N, ny, nx)
+            _kernels2d.adi_preconditioner(*xparts, bdata, cols, rU, rM, zU, zM)
+            return z
+
+        count = [0]
+
+        def counter(_):
+            count[0] += 1
+
+        op = spla.LinearOperator((2 * N * K, 2 * N * K), matvec=lambda y: matvec(precondition(y)), dtype=float)
+        y, _ = spla.gmres(
+            op,
+            rhs,
+            rtol=rtol,
+            atol=0.0,
+            restart=GMRES_RESTART,
+            maxiter=GMRES_MAXITER // GMRES_RESTART + 1,
+            callback=counter,
+            callback_type="pr_norm",
+        )
+        return precondition(y), count[0]
+
+
+def _flatten_cost(value, name: str, shape: tuple[int, int, int]):
+    """Arrays f of shape (nt, ny, nx) or (ny, nx) become (nt, K) or (K,) for the couplings,
+    also inside ``RunningCost`` terms of a sum of couplings."""
+    if isinstance(value, CouplingSum):
+        return CouplingSum(tuple(_flatten_cost(t, name, shape) for t in value.terms))
+    if isinstance(value, RunningCost) and not callable(value.f):
+        return RunningCost(_flatten_cost(value.f, name, shape))
+    if value is None or isinstance(value, Coupling) or callable(value):
+        return value
+    nt, ny, nx = shape
+    arr = check_array(name, value)
+    if arr.shape == (nt, ny, nx):
+        return arr.reshape(nt, ny * nx)
+    if arr.shape == (ny, nx):
+        return arr.ravel()
+    if arr.ndim == 0:
+        return arr
+    raise ValueError(
+        f"{name} has shape {arr.shape} which is not allowed: expected (nt, ny, nx) = {shape}, (ny, nx) or a scalar"
+    )
+
+
+def _flatten_terminal(terminal, grid: Grid2D):
+    """g(x, y) as an array (ny, nx) or a callable of (X, Y), or g(x, m) as a Coupling."""
+    if callable(terminal) and not isinstance(terminal, Coupling):
+        terminal = np.asarray(terminal(*grid.mesh()), dtype=np.float64)
+    if terminal is None or isinstance(terminal, Coupling):
+        return terminal
+    return check_array("terminal", terminal, shape=grid.shape).ravel()
