@@ -7,6 +7,7 @@ Public API::
 """
 
 from .config import MFGConfig
+from .continuation import Continuation
 from .couplings import (
     Congestion,
     Coupling,
@@ -15,7 +16,9 @@ from .couplings import (
     MarketImpact,
     MeanTracking,
     RunningCost,
+    Scaled,
 )
+from .ergodic import ErgodicSolution, solve_ergodic_mfg
 from .fokker_planck import fokker_planck_step, solve_fokker_planck
 from .grid import Grid1D, Grid2D
 from .hamiltonians import Custom, Hamiltonian, Linear, PowerLaw, Quadratic
@@ -26,6 +29,8 @@ from .solver import MFGConvergenceWarning, MFGSolution, solve_mfg, solve_mfg_1d
 
 __all__ = [
     "Congestion",
+    "Continuation",
+    "ErgodicSolution",
     "Coupling",
     "Custom",
     "Grid1D",
@@ -44,8 +49,10 @@ __all__ = [
     "PowerLaw",
     "Quadratic",
     "RunningCost",
+    "Scaled",
     "fokker_planck_step",
     "lq_reference",
+    "solve_ergodic_mfg",
     "solve_fokker_planck",
     "solve_hjb",
     "solve_mfg",

@@ -31,6 +31,7 @@ __all__ = [
     "MarketImpact",
     "MeanTracking",
     "RunningCost",
+    "Scaled",
     "as_coupling",
 ]
 
@@ -300,6 +301,37 @@ class MarketImpact(Coupling):
             _zeros(state),
             dm_lowrank=[(c, state.drift * state.dx)],
             du_lowrank=[(c, state.drift_mean_gradient)],
+        )
+
+
+@dataclass(frozen=True)
+class Scaled(Coupling):
+    """``factor * coupling``: the homotopy used by continuation in the coupling strength."""
+
+    coupling: Coupling
+    factor: float
+
+    @property
+    def uses_control(self) -> bool:  # type: ignore[override]
+        return self.coupling.uses_control
+
+    @property
+    def depends_on_m(self) -> bool:  # type: ignore[override]
+        return self.coupling.depends_on_m
+
+    def validate(self, nt, nx):
+        self.coupling.validate(nt, nx)
+
+    def value(self, state):
+        return self.factor * self.coupling.value(state)
+
+    def jacobian(self, state):
+        jac = self.coupling.jacobian(state)
+        f = self.factor
+        return CouplingJacobian(
+            f * jac.dm_diag,
+            [(f * c, w) for c, w in jac.dm_lowrank],
+            [(f * c, w) for c, w in jac.du_lowrank],
         )
 
 

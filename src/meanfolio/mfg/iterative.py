@@ -47,6 +47,9 @@ class IterationLog:
     converged: bool = False
     message: str = ""
     last: tuple[np.ndarray, np.ndarray] | None = None
+    #: optional distance(m_previous, m) between successive densities, e.g. (W1, W2)
+    distance: Callable[[np.ndarray, np.ndarray], tuple[float, ...]] | None = None
+    distance_history: list[tuple[float, ...]] = field(default_factory=list)
 
     def record(self, residual: float, u: np.ndarray, m: np.ndarray) -> bool:
         """Log one iterate; return True when the run must stop."""
@@ -57,6 +60,8 @@ class IterationLog:
             )
             return True
         self.history.append(float(residual))
+        if self.distance is not None and self.last is not None:
+            self.distance_history.append(self.distance(self.last[1], m))
         self.last = (u, m)
         iteration = len(self.history) - 1
         if residual <= self.tolerance:

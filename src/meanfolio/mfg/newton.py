@@ -24,7 +24,7 @@ def _evaluate(problem, u: np.ndarray, m: np.ndarray):
     return rh, rf, terms, float(np.hypot(nh, nf)), max(nh, nf)
 
 
-def newton(problem, log: IterationLog) -> None:
+def newton(problem, log: IterationLog, initial: tuple[np.ndarray, np.ndarray] | None = None) -> None:
     """Run Newton from the problem's initial guess, recording iterates in ``log``.
 
     ``problem`` is an ``MFGProblem`` (1D, compiled GMRES) or an
@@ -36,7 +36,15 @@ def newton(problem, log: IterationLog) -> None:
     callback asking to stop).
     """
     N, dt = problem.steps, problem.grid.dt
-    u, m = problem.initial_guess()
+    if initial is None:
+        u, m = problem.initial_guess()
+    else:
+        u, m = (np.array(a, dtype=np.float64) for a in initial)
+        if u.shape != (problem.config.nt, *problem.m0.shape) or m.shape != u.shape:
+            raise ValueError(
+                f"initial has shapes {u.shape}, {m.shape} which is not allowed: "
+                f"expected two arrays of shape {(problem.config.nt, *problem.m0.shape)}"
+            )
     shape = (N, *u.shape[1:])
     size = int(np.prod(shape))
     rh, rf, terms, merit, res = _evaluate(problem, u, m)

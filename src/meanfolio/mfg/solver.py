@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 import warnings
 from collections.abc import Callable
@@ -11,7 +12,11 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from meanfolio.transport import wasserstein_1d
+
 from .config import MFGConfig
+from .continuation import Continuation, stages
+from .couplings import Scaled
 from .hamiltonians import Hamiltonian
 from .iterative import IterationLog, fictitious_play, fixed_point, policy_iteration
 from .newton import newton
@@ -52,6 +57,12 @@ class MFGSolution:
         Seconds, including any first-call compilation.
     linear_iterations : list[int]
         GMRES iterations per Newton step (empty for other methods).
+    wasserstein_history : list[(float, float)]
+        1D: ``max_t W1`` and ``max_t W2`` between the densities of successive
+        iterates (negative round-off in an iterate clipped to 0); empty in 2D.
+    stages : list[dict]
+        With ``continuation``: viscosity, coupling factor, iterations and
+        convergence of every stage before the target.
     message : str
     """
 
@@ -71,6 +82,8 @@ class MFGSolution:
     linear_iterations: list[int] = field(default_factory=list)
     line_search_steps: list[float] = field(default_factory=list)
     y: np.ndarray | None = None
+    wasserstein_history: list[tuple[float, float]] = field(default_factory=list)
+    stages: list[dict] = field(default_factory=list)
 
     @property
     def residual(self) -> float:
@@ -147,6 +160,8 @@ def solve_mfg(
     terminal=None,
     hamiltonian: Hamiltonian | None = None,
     callback: Callable[[int, float], bool | None] | None = None,
+    continuation: Continuation | None = None,
+    initial: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> MFGSolution:
     """Solve the mean-field game (1D, or 2D when ``config.dim == 2``) on the grid of ``config``.
 
@@ -170,6 +185,11 @@ def solve_mfg(
         In 2D, H(p) means H(x, p_1) + H(y, p_2) (see ``problem2d``).
     callback : callable(iteration, residual) -> bool, optional
         Return True to stop. Ctrl-C also stops and returns the last iterate.
+    continuation : Continuation, optional
+        Solve easier games first (larger viscosity or a weaker coupling), each
+        Newton run starting from the previous solution (Newton only).
+    initial : (u, m), optional
+        Newton's starting point, arrays shaped like the solution.
 
     Returns
     -------
@@ -184,20 +204,29 @@ def solve_mfg(
     and applications: numerical aspects, LNM 2281 (2020).
     """
     problem_class = MFGProblem2D if config.dim == 2 else MFGProblem
-    problem = problem_class.create(config, m0, f, terminal=terminal, hamiltonian=hamiltonian)
-    log = IterationLog(config.tolerance, config.max_iterations, callback)
+    plan = stages(continuation, config)
+    if len(plan) > 1 and config.method != "newton":
+        raise ValueError(f"continuation is not allowed with method = {config.method!r}: expected 'newton'")
+    records = []
     start = time.perf_counter()
     # One BLAS thread: the kernels are numba; multithreaded BLAS on the small
     # vector operations in between only adds overhead on small machines.
     with threadpool_limits(limits=1):
-        try:
-            if config.method == "newton":
-                newton(problem, log)
-            else:
-                _METHODS[config.method](problem, log)
-        except KeyboardInterrupt:
-            log.message = f"interrupted after {max(len(log.history) - 1, 0)} iterations"
-            log.converged = False
+        for k, stage in enumerate(plan):
+            stage_config = config.replace(viscosity=stage["viscosity"])
+            problem = problem_class.create(stage_config, m0, f, terminal=terminal, hamiltonian=hamiltonian)
+            if stage["factor"] != 1.0:
+                problem.coupling = Scaled(problem.coupling, stage["factor"])
+            log = IterationLog(config.tolerance, config.max_iterations, callback)
+            if config.dim == 1:
+                log.distance = functools.partial(_wasserstein_change, problem.grid.x)
+            _run(problem, log, initial)
+            if k < len(plan) - 1:
+                records.append({**stage, "iterations": len(log.history) - 1, "converged": log.converged})
+                if not log.converged or log.last is None:
+                    log.message = f"continuation stage {stage} did not converge: {log.message}"
+                    break
+                initial = log.last
         if log.last is None:
             raise RuntimeError(f"the {config.method} solver produced no finite iterate: {log.message}")
         u, m = log.last
@@ -226,7 +255,30 @@ def solve_mfg(
         config=config,
         linear_iterations=log.linear_iterations,
         line_search_steps=log.steps,
+        wasserstein_history=log.distance_history,
+        stages=records,
     )
+
+
+def _run(problem, log: IterationLog, initial) -> None:
+    """Run the configured method; Ctrl-C keeps the last finished iterate."""
+    method = problem.config.method
+    try:
+        if method == "newton":
+            newton(problem, log, initial)
+        else:
+            _METHODS[method](problem, log)
+    except KeyboardInterrupt:
+        log.message = f"interrupted after {max(len(log.history) - 1, 0)} iterations"
+        log.converged = False
+
+
+def _wasserstein_change(x: np.ndarray, m_prev: np.ndarray, m: np.ndarray) -> tuple[float, float]:
+    """(max_t W1, max_t W2) between two density paths on the grid x."""
+    a, b = np.maximum(m_prev, 0.0), np.maximum(m, 0.0)
+    w1 = max(wasserstein_1d(x, x, a[n], b[n], 1.0) for n in range(m.shape[0]))
+    w2 = max(wasserstein_1d(x, x, a[n], b[n], 2.0) for n in range(m.shape[0]))
+    return float(w1), float(w2)
 
 
 def solve_mfg_1d(config: MFGConfig, m0, f, **kwargs) -> tuple[np.ndarray, np.ndarray, int]:
