@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from meanfolio._parallel import BLOCK, block_total
 from meanfolio._random_kernels import normal, step_base
 
 # float parameters
@@ -25,7 +26,6 @@ N_CODE = 11
 S_, R_, SF_, X_, Y_, T_ = range(6)
 # series columns
 SERIES = ("t", "S", "s_f", "ED", "X", "Y", "g", "W", "refused", "R")
-BLOCK = 2048
 # status codes
 OK, UNSTABLE_G, NEGATIVE_PRICE, IMPLICIT_FAILED = 0, 1, 2, 3
 STREAM_AGENTS, STREAM_BROKERS, STREAM_FUNDAMENTAL = 0, 1, 2
@@ -186,14 +186,6 @@ def _brokers_pass(P, C, s, Rb, sf, X, Y, base, g_b, ed_b, ret_b, partial, status
 
 
 @njit(cache=True)
-def _block_total(partial, nblocks, col):
-    total = 0.0
-    for b in range(nblocks):
-        total += partial[b, col]
-    return total
-
-
-@njit(cache=True)
 def run_steps(P, C, key, step0, nsteps, state, x, y, s, Rb, g_b, ed_b, ret_b, Zbar_b, partial, series):
     """Advance ``nsteps`` steps from global step ``step0``; rows of ``series`` are filled.
 
@@ -220,7 +212,7 @@ def run_steps(P, C, key, step0, nsteps, state, x, y, s, Rb, g_b, ed_b, ret_b, Zb
             g_b[0] = g
             if C[DEMAND_NOISE] == 1 and P[SIGMA] > 0.0 and n > 0:
                 _agents_pass(P, C, x, y, g_b, ret_b, 1, Zbar_b, step_base(key, STREAM_AGENTS, step), True, partial)
-                ED += P[SIGMA] / np.sqrt(dt) * _block_total(partial, nblocks_a, 3) / n
+                ED += P[SIGMA] / np.sqrt(dt) * block_total(partial, nblocks_a, 3) / n
             ed_b[0] = ED
         if nb == 0:
             S_new = S * (1.0 + P[KAPPA] * ED * dt) if C[IMPACT] == 0 else S + P[KAPPA] * ED * dt
@@ -233,10 +225,10 @@ def run_steps(P, C, key, step0, nsteps, state, x, y, s, Rb, g_b, ed_b, ret_b, Zb
             )
             if status[0] != OK:
                 return status[0], k
-            S_new = _block_total(partial, nblocks_b, 0) / nb
+            S_new = block_total(partial, nblocks_b, 0) / nb
             if C[HFT] == 1:
-                ED = _block_total(partial, nblocks_b, 1) / nb
-                g = _block_total(partial, nblocks_b, 2) / nb
+                ED = block_total(partial, nblocks_b, 1) / nb
+                g = block_total(partial, nblocks_b, 2) / nb
             else:
                 ret_b[0] = (S_new - S + P[DIV] * dt) / S  # agents earn the market price's return
         refused = 0.0
@@ -248,9 +240,9 @@ def run_steps(P, C, key, step0, nsteps, state, x, y, s, Rb, g_b, ed_b, ret_b, Zb
                 P, C, x, y, g_b, ret_b, nb if C[HFT] == 1 else 1, Zbar_b,
                 step_base(key, STREAM_AGENTS, step), False, partial,
             )  # fmt: skip
-            X = _block_total(partial, nblocks_a, 0) / n
-            Y = _block_total(partial, nblocks_a, 1) / n
-            refused = _block_total(partial, nblocks_a, 2) / n
+            X = block_total(partial, nblocks_a, 0) / n
+            Y = block_total(partial, nblocks_a, 1) / n
+            refused = block_total(partial, nblocks_a, 2) / n
         if C[FUND] == 1:  # exact exponential-OU transition of ln s_f
             e = np.exp(-P[THETAF] * dt)
             sd = P[SIGMAF] * np.sqrt((1.0 - e * e) / (2.0 * P[THETAF]))

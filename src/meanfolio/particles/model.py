@@ -1,0 +1,248 @@
+"""McKean-Vlasov particle systems: interacting agents whose dynamics depend on their empirical law.
+
+The finance specification (agents adjusting a position X):
+
+.. math::
+    dX^i = \\big[\\alpha(t, X^i) + \\lambda \\bar\\alpha_N(t) - \\kappa (X^i - \\bar X_N)\\big] dt
+           + \\big(\\sigma + \\eta \\operatorname{Var}_N(X)\\big)\\, g(X^i)\\, dW^i
+
+with the own feedback control alpha (linear ``-gain (x - target)`` or a grid
+field such as an MFG equilibrium ``alpha*(t, x)``), the aggregate price
+impact ``lam * mean(alpha)``, attraction ``kappa`` to the empirical mean, and
+a volatility that rises with the dispersion of positions; g = 1 (additive)
+or g(x) = x (geometric, where Milstein's correction applies).
+
+As N grows the empirical law converges to the McKean-Vlasov limit
+(propagation of chaos), at the rate N^(-1/2) in W2 for these Lipschitz
+interactions (Sznitman 1991; Fournier & Guillin 2015).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from meanfolio._parallel import block_count
+from meanfolio._random_kernels import kernel_key
+from meanfolio._rng import SeedLike
+from meanfolio._validation import check_array, check_choice, check_fields, check_integer, check_number
+
+from . import _kernels as kern
+
+__all__ = ["GridControl", "McKeanVlasov", "ParticleResult", "ParticleStabilityError", "simulate_particles"]
+
+
+class ParticleStabilityError(FloatingPointError):
+    """The particle system left the range where the scheme is stable or finite."""
+
+
+@dataclass(frozen=True)
+class GridControl:
+    """A feedback control given on a grid: ``alpha`` (nt, nx) at times ``t`` and nodes ``x``.
+
+    Linear in x between nodes, constant beyond the ends; level n is used on
+    [t_n, t_{n+1}) (the convention of the implicit FP step). Build it from
+    an MFG solution with :meth:`from_solution`.
+    """
+
+    alpha: np.ndarray
+    x: np.ndarray
+    t: np.ndarray
+
+    def __post_init__(self):
+        x = check_array("x", self.x, ndim=1)
+        t = check_array("t", self.t, ndim=1)
+        alpha = check_array("alpha", self.alpha, shape=(t.size, x.size))
+        if x.size < 2 or np.any(np.diff(x) <= 0) or not np.allclose(np.diff(x), x[1] - x[0]):
+            raise ValueError("x is not allowed: expected an increasing uniform grid of >= 2 nodes")
+        if t.size < 2 or not np.allclose(np.diff(t), t[1] - t[0]) or t[1] <= t[0]:
+            raise ValueError("t is not allowed: expected an increasing uniform grid of >= 2 times")
+        object.__setattr__(self, "alpha", np.ascontiguousarray(alpha))
+        object.__setattr__(self, "x", x)
+        object.__setattr__(self, "t", t)
+
+    @classmethod
+    def from_solution(cls, solution) -> GridControl:
+        """The scheme's alpha* of a 1D :class:`meanfolio.mfg.MFGSolution`."""
+        return cls(solution.alpha, solution.x, solution.t)
+
+
+@dataclass(frozen=True)
+class McKeanVlasov:
+    """Coefficients of the particle system (see the module docstring).
+
+    Parameters
+    ----------
+    sigma, eta : float
+        Volatility ``sigma + eta * Var_N(X)``; sigma >= 0, eta >= 0.
+    lam : float
+        Aggregate impact: the drift gets ``lam * mean_j alpha(t, X^j)``.
+    kappa : float
+        Attraction to the empirical mean (>= 0).
+    gain, target : float
+        The linear own control ``alpha = -gain (x - target)`` (gain >= 0),
+        used when no :class:`GridControl` is given.
+    noise : {"additive", "geometric"}
+    box : (low, high) or None
+        Reflecting walls (the no-flux box of the grid solvers).
+    """
+
+    sigma: float = 0.2
+    eta: float = 0.0
+    lam: float = 0.0
+    kappa: float = 0.0
+    gain: float = 0.0
+    target: float = 0.0
+    noise: str = "additive"
+    box: tuple[float, float] | None = None
+
+    def __post_init__(self):
+        check_fields(self, ("sigma", "eta", "kappa", "gain"), low=0)
+        check_fields(self, ("lam", "target"))
+        check_choice("noise", self.noise, ("additive", "geometric"))
+        if self.box is not None:
+            lo, hi = (check_number(n, v) for n, v in zip(("box[0]", "box[1]"), self.box, strict=True))
+            if not lo < hi:
+                raise ValueError(f"box = {self.box!r} is not allowed: expected (low, high) with low < high")
+            object.__setattr__(self, "box", (lo, hi))
+
+
+@dataclass
+class ParticleResult:
+    """Output of :func:`simulate_particles`.
+
+    x : (N,) final positions; t : (steps + 1,) times; mean, variance,
+    mean_control : (steps + 1,) empirical moments (the last after the final
+    step); wall_time in seconds; ``completed`` False if interrupted (the
+    arrays then hold the steps done).
+    """
+
+    x: np.ndarray
+    t: np.ndarray
+    mean: np.ndarray
+    variance: np.ndarray
+    mean_control: np.ndarray
+    wall_time: float
+    completed: bool = True
+
+
+def _pack(model: McKeanVlasov, dt: float, control: GridControl | None, scheme: str):
+    P = np.zeros(kern.N_FLOAT)
+    C = np.zeros(kern.N_CODE, dtype=np.int64)
+    P[kern.SIGMA], P[kern.ETA], P[kern.LAM], P[kern.KAPPA] = model.sigma, model.eta, model.lam, model.kappa
+    P[kern.GAIN], P[kern.TARGET], P[kern.DT] = model.gain, model.target, dt
+    if model.box is not None:
+        P[kern.LOW], P[kern.HIGH] = model.box
+        C[kern.REFLECT] = 1
+    C[kern.NOISE] = kern.GEOMETRIC if model.noise == "geometric" else kern.ADDITIVE
+    C[kern.MILSTEIN] = 1 if scheme == "milstein" else 0
+    if control is None:
+        alpha = np.zeros((1, 2))
+    else:
+        C[kern.CONTROL] = kern.GRID
+        alpha = control.alpha
+        P[kern.GRID_X0], P[kern.GRID_DX] = control.x[0], control.x[1] - control.x[0]
+        P[kern.GRID_DT] = control.t[1] - control.t[0]
+    return P, C, alpha
+
+
+def simulate_particles(
+    model: McKeanVlasov,
+    x0,
+    horizon: float,
+    steps: int,
+    *,
+    seed: SeedLike = None,
+    scheme: str = "euler",
+    control: GridControl | None = None,
+    start_step: int = 0,
+    start_time: float = 0.0,
+    chunk: int = 64,
+    callback: Callable[[int, np.ndarray], bool | None] | None = None,
+) -> ParticleResult:
+    """Simulate N interacting particles from ``x0`` over [0, horizon] in ``steps`` steps.
+
+    Parameters
+    ----------
+    model : McKeanVlasov
+    x0 : array (N,)
+        Initial positions (N >= 2); copied.
+    horizon, steps : float > 0, int >= 1
+        dt = horizon / steps. Explicit Euler needs ``(gain + kappa) dt < 2``
+        (checked; a grid control's own stiffness is the user's).
+    seed : int, Generator or None
+        The same seed gives bitwise the same run on any number of threads.
+    scheme : {"euler", "milstein"}
+        Milstein adds ``0.5 s^2 g g' (dW^2 - dt)`` (matters for geometric noise).
+    control : GridControl, optional
+        Own feedback alpha(t, x) on a grid (e.g. an MFG equilibrium); else linear.
+    start_step, start_time : int, float
+        Offset of the random stream and of the clock (to continue a run).
+    chunk : int
+        Steps per compiled call; ``callback(steps_done, x)`` runs after each
+        and may return True to stop (Ctrl-C also stops, keeping the steps done).
+
+    Raises
+    ------
+    ParticleStabilityError
+        If dt is unstable or the moments become non-finite (with the step).
+    """
+    x = check_array("x0", x0, ndim=1).copy()
+    if x.size < 2:
+        raise ValueError(f"x0 has {x.size} particles which is not allowed: expected at least 2")
+    horizon = check_number("horizon", horizon, low=0, low_inclusive=False)
+    steps = check_integer("steps", steps, low=1)
+    check_choice("scheme", scheme, ("euler", "milstein"))
+    start_step = check_integer("start_step", start_step, low=0)
+    start_time = check_number("start_time", start_time, low=0)
+    chunk = check_integer("chunk", chunk, low=1)
+    if not isinstance(model, McKeanVlasov):
+        raise ValueError(f"model = {model!r} is not allowed: expected a McKeanVlasov")
+    dt = horizon / steps
+    if (model.gain + model.kappa) * dt >= 2.0:
+        raise ParticleStabilityError(
+            f"dt = {dt:g} is not allowed: (gain + kappa) dt = {(model.gain + model.kappa) * dt:g} >= 2 makes "
+            "explicit Euler unstable; expected more steps"
+        )
+    if model.box is not None and (x.min() < model.box[0] or x.max() > model.box[1]):
+        raise ValueError(f"x0 lies outside box = {model.box!r}: expected positions inside the walls")
+    P, C, alpha = _pack(model, dt, control, scheme)
+    key = kernel_key(seed)
+    partial = np.zeros((block_count(x.size) + 1, 3))
+    moments = np.full((steps + 1, 3), np.nan)
+    start = time.perf_counter()
+    done = 0
+    completed = True
+    try:
+        while done < steps:
+            k = min(chunk, steps - done)
+            ok = kern.run_steps(
+                P, C, alpha, key, start_step + done, k, start_time + done * dt, x, partial, moments[done:]
+            )
+            if ok < k or not np.all(np.isfinite(x)):
+                raise ParticleStabilityError(
+                    f"the particle system became non-finite at step {done + ok} (t = {(done + ok) * dt:g}): "
+                    "expected smaller dt, eta or volatility"
+                )
+            done += k
+            if callback is not None and callback(done, x) is True:
+                completed = False
+                break
+    except KeyboardInterrupt:
+        completed = False
+    # moments after the last step (block sums in block order, as in the kernel)
+    nb = kern._sums(P, C, alpha, _level(C, P, alpha, start_time + done * dt), x, 0.0, partial)
+    mean, square, abar = (partial[:nb, j].sum() / x.size for j in range(3))
+    moments[done] = (mean, max(square - mean * mean, 0.0), abar)
+    t = start_time + np.arange(done + 1) * dt
+    m = moments[: done + 1]
+    return ParticleResult(x, t, m[:, 0].copy(), m[:, 1].copy(), m[:, 2].copy(), time.perf_counter() - start, completed)
+
+
+def _level(C, P, alpha, t: float) -> int:
+    if C[kern.CONTROL] != kern.GRID:
+        return 0
+    return min(int(t / P[kern.GRID_DT] + 1e-9), alpha.shape[0] - 1)

@@ -1,0 +1,188 @@
+"""Particles against their McKean-Vlasov limit (scipy's ODE solver), exact Gaussian W2,
+Milstein's exact second moment, thread independence, the particle MFG vs the grid."""
+
+import numba
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+from scipy.stats import norm
+
+from meanfolio.mfg import MeanTracking, MFGConfig, RunningCost, solve_mfg
+from meanfolio.particles import (
+    GridControl,
+    McKeanVlasov,
+    ParticleStabilityError,
+    histogram_density,
+    sample_density,
+    simulate_particles,
+    solve_mfg_particles,
+)
+from meanfolio.transport import wasserstein_1d
+
+
+def gaussian_w2(samples, mu, s):
+    """Exact W2 between the empirical law of ``samples`` and N(mu, s^2) (quantile formula,
+    with the Gaussian's partial moments on each quantile interval)."""
+    x = np.sort(samples)
+    n = x.size
+    z = norm.ppf(np.arange(n + 1) / n)
+    pdf, cdf = norm.pdf(z), norm.cdf(z)
+    zpdf = np.zeros_like(z)  # z pdf(z) -> 0 at +-inf
+    inner = np.isfinite(z)
+    zpdf[inner] = z[inner] * pdf[inner]
+    first = mu * np.diff(cdf) - s * np.diff(pdf)  # int of G^-1(u) du on each interval
+    second = (mu**2 + s**2) * np.diff(cdf) - 2 * mu * s * np.diff(pdf) - s**2 * np.diff(zpdf)
+    return float(np.sqrt(max(np.sum(x * x / n - 2 * x * first + second), 0.0)))
+
+
+def limit_moments(model, m0, v0, T):
+    """The McKean-Vlasov limit of the linear model: mean and variance ODEs (scipy)."""
+    k, lam, kap, s, eta, c = model.gain, model.lam, model.kappa, model.sigma, model.eta, model.target
+
+    def rhs(t, y):
+        return [-(1 + lam) * k * (y[0] - c), -2 * (k + kap) * y[1] + (s + eta * y[1]) ** 2]
+
+    return solve_ivp(rhs, (0, T), [m0, v0], rtol=1e-11, atol=1e-12).y[:, -1]
+
+
+MODEL = McKeanVlasov(sigma=0.3, eta=0.5, lam=0.4, kappa=0.5, gain=1.0, target=0.5)
+
+
+def test_moments_follow_the_mckean_vlasov_limit():
+    x0 = np.random.default_rng(0).normal(1.0, 0.4, 400_000)
+    run = simulate_particles(MODEL, x0, 1.0, 800, seed=1)
+    mean, var = limit_moments(MODEL, x0.mean(), x0.var(), 1.0)
+    assert run.mean[-1] == pytest.approx(mean, abs=2e-3)
+    assert run.variance[-1] == pytest.approx(var, rel=1e-2)
+    assert run.mean[0] == pytest.approx(x0.mean(), abs=1e-12)
+    # mean control: alpha = -gain (x - target) averaged
+    assert run.mean_control[-1] == pytest.approx(-(run.mean[-1] - 0.5), abs=1e-9)
+
+
+def test_propagation_of_chaos_rate():
+    # W2 to the Gaussian limit law falls like N^(-1/2): x4 particles, half the distance.
+    T = 1.0
+    w = {}
+    for n in (400, 1600, 6400):
+        dists = []
+        for seed in range(6):
+            x0 = np.random.default_rng(100 + seed).normal(1.0, 0.4, n)
+            run = simulate_particles(MODEL, x0, T, 200, seed=seed)
+            mean, var = limit_moments(MODEL, 1.0, 0.16, T)
+            dists.append(gaussian_w2(run.x, mean, np.sqrt(var)))
+        w[n] = np.mean(dists)
+    r1, r2 = w[400] / w[1600], w[1600] / w[6400]
+    assert 1.5 < r1 < 2.6 and 1.5 < r2 < 2.6, w
+    slope = np.polyfit(np.log(list(w)), np.log(list(w.values())), 1)[0]
+    assert -0.62 < slope < -0.38, slope
+
+
+def test_gaussian_w2_oracle_against_the_quantile_formula():
+    x = np.random.default_rng(5).normal(0.3, 1.2, 300)
+    grid = np.linspace(-8, 8, 200_001)
+    dens = norm.pdf(grid, 0.3, 1.2)
+    assert gaussian_w2(x, 0.3, 1.2) == pytest.approx(wasserstein_1d(x, grid, None, dens, p=2), rel=2e-3)
+
+
+def test_milstein_second_moment_is_exact():
+    # Geometric noise, no drift: E[X_n^2] = x0^2 (1 + s^2 dt)^n (Euler) and
+    # x0^2 (1 + s^2 dt + s^4 dt^2 / 2)^n (Milstein): the correction is really applied.
+    model = McKeanVlasov(sigma=0.5, noise="geometric")
+    n, steps, dt = 1_000_000, 10, 0.1
+    x0 = np.ones(n)
+    for scheme, factor in (("euler", 1 + 0.025), ("milstein", 1 + 0.025 + 0.5 * 0.0625 * 0.01)):
+        run = simulate_particles(model, x0, 1.0, steps, seed=7, scheme=scheme)
+        second = run.variance[-1] + run.mean[-1] ** 2
+        assert second == pytest.approx(factor**steps, rel=2.5e-3), scheme
+    assert (1.0253125 / 1.025) ** steps - 1 > 3e-3  # the two schemes differ by more than the tolerance
+
+
+def test_bitwise_reproducible_on_any_thread_count():
+    x0 = np.random.default_rng(1).normal(size=10_000)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        a = simulate_particles(MODEL, x0, 1.0, 50, seed=11)
+        numba.set_num_threads(max(2, before))
+        b = simulate_particles(MODEL, x0, 1.0, 50, seed=11)
+    finally:
+        numba.set_num_threads(before)
+    assert np.array_equal(a.x, b.x) and np.array_equal(a.variance, b.variance)
+    c = simulate_particles(MODEL, x0, 1.0, 50, seed=12)
+    assert not np.array_equal(a.x, c.x)
+
+
+def test_reflecting_box_and_chunks():
+    model = McKeanVlasov(sigma=1.0, box=(-1.0, 1.0))
+    x0 = np.zeros(20_000)
+    seen = []
+    run = simulate_particles(model, x0, 2.0, 100, seed=3, chunk=25, callback=lambda done, x: seen.append(done))
+    assert seen == [25, 50, 75, 100]
+    assert run.x.min() >= -1.0 and run.x.max() <= 1.0
+    assert run.variance[-1] == pytest.approx(1 / 3, rel=0.05)  # close to uniform on [-1, 1]
+    stopped = simulate_particles(model, x0, 2.0, 100, seed=3, chunk=25, callback=lambda done, x: done >= 50)
+    assert not stopped.completed and stopped.t.size == 51
+
+
+def test_bad_input_and_instability():
+    x0 = np.zeros(10)
+    with pytest.raises(ParticleStabilityError, match="dt = 0.5"):
+        simulate_particles(McKeanVlasov(gain=5.0), x0, 1.0, 2)
+    with pytest.raises(ParticleStabilityError, match="non-finite at step"):
+        simulate_particles(McKeanVlasov(sigma=1.0, eta=1e3), np.linspace(-5, 5, 100), 10.0, 1000, seed=1)
+    with pytest.raises(ValueError, match="box"):
+        McKeanVlasov(box=(1.0, 0.0))
+    with pytest.raises(ValueError, match="x0 lies outside"):
+        simulate_particles(McKeanVlasov(box=(0.5, 1.0)), x0, 1.0, 2)
+    with pytest.raises(ValueError, match="scheme"):
+        simulate_particles(McKeanVlasov(), x0, 1.0, 2, scheme="rk4")
+    with pytest.raises(ValueError, match="sigma"):
+        McKeanVlasov(sigma=-1.0)
+    with pytest.raises(ValueError, match="x0"):
+        simulate_particles(McKeanVlasov(), [0.0, np.nan], 1.0, 2)
+
+
+def test_sampling_and_histograms_round_trip():
+    x = np.linspace(-3, 3, 61)
+    m = norm.pdf(x)
+    samples = sample_density(m, x, 400_000, seed=2)
+    h = histogram_density(samples, x)
+    assert h.sum() * (x[1] - x[0]) == pytest.approx(1.0)
+    assert np.abs(h - m / (m.sum() * 0.1)).max() < 0.01
+
+
+def _lq_game(nx=400, nt=161):
+    # Fine grid: the upwind scheme's own O(dx + dt) error sets a floor under W2
+    # (measured 0.026 at 120 x 41, 0.008 at 400 x 161) that must stay below the
+    # statistical error of the sizes tested.
+    config = MFGConfig(nx=nx, nt=nt, x_min=-3, x_max=4, viscosity=0.2, tolerance=1e-9, max_iterations=30,
+                       relaxation=0.7)  # fmt: skip
+    x = np.linspace(-3, 4, nx)
+    m0 = norm.pdf(x, 1.0, 0.5)
+    f = MeanTracking(1.0) + RunningCost(lambda t, x: 0.25 * x**2)
+    return config, m0, f, 0.4 * x**2
+
+
+def test_particle_mfg_approaches_the_grid_law_at_rate_half():
+    config, m0, f, g = _lq_game()
+    grid_sol = solve_mfg(config, m0, f, terminal=g)
+    w = {}
+    for n in (250, 1000, 4000):
+        d = []
+        for seed in range(3):
+            sol = solve_mfg_particles(config, m0, f, terminal=g, n_particles=n, substeps=4, seed=seed, tolerance=1e-3)
+            assert sol.converged, sol.message
+            d.append(wasserstein_1d(sol.particles, grid_sol.x, None, grid_sol.m[-1], p=2))
+        w[n] = np.mean(d)
+    assert 1.4 < w[250] / w[1000] < 2.8 and 1.4 < w[1000] / w[4000] < 2.8, w
+
+
+def test_particle_mfg_bad_input():
+    config, m0, f, g = _lq_game(20, 5)
+    with pytest.raises(ValueError, match="1D no-flux box"):
+        solve_mfg_particles(config.replace(boundary="periodic"), m0, f)
+    with pytest.raises(ValueError, match="n_particles"):
+        solve_mfg_particles(config, m0, f, n_particles=1)
+    assert GridControl(np.zeros((2, 3)), np.arange(3.0), np.arange(2.0)).alpha.shape == (2, 3)
+    with pytest.raises(ValueError, match="alpha"):
+        GridControl(np.zeros((2, 4)), np.arange(3.0), np.arange(2.0))
