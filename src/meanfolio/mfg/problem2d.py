@@ -212,13 +212,28 @@ class MFGProblem2D:
             _stack(gjac, 1.0, 1, K),
         )
 
+    def preconditioner(self, ops):
+        """r -> z: the decoupled sweep (HJB backward, FP forward) with ADI blocks, compiled."""
+        parts, _, bdata, _, _ = ops
+        coefficients = tuple(np.ascontiguousarray(a) for axis in parts for a in axis)
+        N = bdata.shape[0]
+        shape = (N, *self.shape)
+        size = N * self.grid.size
+
+        def precondition(r):
+            z = np.empty_like(r)
+            rU, rM = (np.ascontiguousarray(a).reshape(shape) for a in (r[:size], r[size:]))
+            _kernels2d.adi_preconditioner(
+                *coefficients, bdata, self._cols, rU, rM, z[:size].reshape(shape), z[size:].reshape(shape)
+            )
+            return z
+
+        return precondition
+
     def linear_solve(self, ops, rhs: np.ndarray, rtol: float) -> tuple[np.ndarray, int]:
         """Solve Newton's system ``J delta = rhs`` by GMRES right-preconditioned with ADI sweeps."""
-        parts, hdata, bdata, (cdiag, CM, WM, _, _), (gdiag, gC, gW, _, _) = ops
-        (xl, xd, xu), (yl, yd, yu) = parts
-        xparts = tuple(np.ascontiguousarray(a) for a in (xl, xd, xu, yl, yd, yu))
+        _, hdata, bdata, (cdiag, CM, WM, _, _), (gdiag, gC, gW, _, _) = ops
         N, K = hdata.shape[:2]
-        ny, nx = self.shape
         cols = self._cols
 
         def lowrank(C, W, x):
@@ -240,12 +255,7 @@ class MFGProblem2D:
             oM += bu
             return np.concatenate((oU.ravel(), oM.ravel()))
 
-        def precondition(r):
-            z = np.empty_like(r)
-            rU, rM = (np.ascontiguousarray(a).reshape(N, ny, nx) for a in (r[: N * K], r[N * K :]))
-            zU, zM = z[: N * K].reshape(N, ny, nx), z[N * K :].reshape(N, ny, nx)
-            _kernels2d.adi_preconditioner(*xparts, bdata, cols, rU, rM, zU, zM)
-            return z
+        precondition = self.preconditioner(ops)
 
         count = [0]
 
