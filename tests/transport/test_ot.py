@@ -72,3 +72,32 @@ def test_sinkhorn_divergence_properties():
     assert s == pytest.approx(w2sq, rel=0.15)
     with pytest.raises(ValueError, match=r"eps = 0.0 .*> 0"):
         entropic_ot(xa, xb, eps=0.0)
+
+
+def _pot_full(x, y, eps):
+    a, b = np.full(len(x), 1 / len(x)), np.full(len(y), 1 / len(y))
+    M = ot.dist(x, y)
+    P = ot.sinkhorn(a, b, M, eps, method="sinkhorn_log", stopThr=1e-13, numItermax=500_000)
+    return np.sum(P * M) + eps * np.sum(np.where(P > 0, P * np.log(np.where(P > 0, P, 1.0) / np.outer(a, b)), 0.0))
+
+
+def test_symmetric_iteration_against_pot():
+    # OT(a, a) goes through the averaged symmetric map: same value as POT's plain Sinkhorn.
+    x = rng.normal(size=(120, 2))
+    res = entropic_ot(x, x, eps=0.1, tol=1e-12)
+    assert res.iterations < 400
+    assert np.array_equal(res.f, res.g)
+    assert res.value == pytest.approx(_pot_full(x, x, 0.1), rel=1e-8)
+    # a cost matrix given directly is recognised as symmetric too
+    assert entropic_ot(None, None, cost=ot.dist(x, x), eps=0.1, tol=1e-12).value == pytest.approx(res.value, 1e-10)
+
+
+@pytest.mark.parametrize("omega", [1.0, 1.3, 1.9])
+def test_overrelaxation_changes_speed_not_the_answer(omega):
+    xa, xb = rng.normal(size=(90, 2)), rng.normal(size=(70, 2)) + 0.3
+    plain = entropic_ot(xa, xb, eps=0.05, tol=1e-12, overrelaxation=1.0)
+    res = entropic_ot(xa, xb, eps=0.05, tol=1e-12, overrelaxation=omega)
+    assert res.value == pytest.approx(plain.value, rel=1e-9)
+    assert res.value == pytest.approx(_pot_full(xa, xb, 0.05), rel=1e-7)
+    with pytest.raises(ValueError, match="overrelaxation"):
+        entropic_ot(xa, xb, overrelaxation=2.0)
