@@ -77,19 +77,20 @@ def test_sinkhorn_divergence_properties():
 def _pot_full(x, y, eps):
     a, b = np.full(len(x), 1 / len(x)), np.full(len(y), 1 / len(y))
     M = ot.dist(x, y)
-    P = ot.sinkhorn(a, b, M, eps, method="sinkhorn_log", stopThr=1e-13, numItermax=500_000)
+    P = ot.sinkhorn(a, b, M, eps, method="sinkhorn_log", stopThr=1e-11, numItermax=100_000)
     return np.sum(P * M) + eps * np.sum(np.where(P > 0, P * np.log(np.where(P > 0, P, 1.0) / np.outer(a, b)), 0.0))
 
 
 def test_symmetric_iteration_against_pot():
-    # OT(a, a) goes through the averaged symmetric map: same value as POT's plain Sinkhorn.
-    x = rng.normal(size=(120, 2))
-    res = entropic_ot(x, x, eps=0.1, tol=1e-12)
-    assert res.iterations < 400
+    # OT(a, a) goes through the averaged symmetric map: same value as POT's plain
+    # Sinkhorn (eps = 0.5: POT needs 180 iterations here; at eps = 0.2 it needs 17 000, ours 79).
+    x = np.random.default_rng(0).normal(size=(120, 2))
+    res = entropic_ot(x, x, eps=0.5, tol=1e-12)
+    assert res.iterations < 100
     assert np.array_equal(res.f, res.g)
-    assert res.value == pytest.approx(_pot_full(x, x, 0.1), rel=1e-8)
+    assert res.value == pytest.approx(_pot_full(x, x, 0.5), rel=1e-9)
     # a cost matrix given directly is recognised as symmetric too
-    assert entropic_ot(None, None, cost=ot.dist(x, x), eps=0.1, tol=1e-12).value == pytest.approx(res.value, 1e-10)
+    assert entropic_ot(None, None, cost=ot.dist(x, x), eps=0.5, tol=1e-12).value == pytest.approx(res.value, 1e-10)
 
 
 @pytest.mark.parametrize("omega", [1.0, 1.3, 1.9])
