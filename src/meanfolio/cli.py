@@ -15,6 +15,7 @@ from meanfolio import __version__
 from meanfolio.kinetic.cli import kinetic_app
 from meanfolio.mfg import MFGConfig, MFGSolution, solve_mfg
 from meanfolio.mfg.scenario import MFGScenario
+from meanfolio.pipeline.cli import pipeline_app, run_with_progress, runs_app
 from meanfolio.risk.cli import regimes_app, risk_app
 
 app = typer.Typer(help="meanfolio: mean-field models of portfolios and markets.", no_args_is_help=True)
@@ -23,6 +24,8 @@ app.add_typer(mfg_app, name="mfg")
 app.add_typer(kinetic_app, name="kinetic")
 app.add_typer(risk_app, name="risk")
 app.add_typer(regimes_app, name="regimes")
+app.add_typer(pipeline_app, name="pipeline")
+app.add_typer(runs_app, name="runs")
 console = Console()
 
 
@@ -138,11 +141,16 @@ def mfg_solve(
 def demo(
     output_dir: Annotated[Path, typer.Option(help="Folder for figures and arrays.")] = Path("demo_output"),
 ) -> None:
-    """Solve the seed example and the LQ game against its closed form; draw the kinetic model's figures."""
+    """The portfolio pipeline on the bundled S&P 500 data, then the MFG and kinetic-model showcases."""
     from meanfolio.mfg import lq_reference
     from meanfolio.mfg.examples import lq_example, seed_example
+    from meanfolio.pipeline import PipelineConfig
 
     output_dir.mkdir(parents=True, exist_ok=True)
+    # 0. The end-to-end pipeline: regimes -> MFG equilibrium -> L-SHADE weights -> risk report.
+    cfg = PipelineConfig.from_dict({"store": str(output_dir / "runs.duckdb"),
+                                    "report": {"output_dir": str(output_dir / "pipeline"), "folds": 2}})  # fmt: skip
+    pipeline = run_with_progress(cfg)
     # 1. The seed example, with a two-bump crowd confined by the cost x^2/2.
     x = np.linspace(-5, 5, 200)
     sol = solve_mfg(**seed_example(m0=np.exp(-((x - 1.5) ** 2) / 0.5) + 0.5 * np.exp(-((x + 2) ** 2))))
@@ -178,6 +186,7 @@ def demo(
     with console.status("kinetic model: drawing the paper's figures 2-10") as status:
         make_figures(output_dir / "kinetic", agents=20_000, seed=1, progress=lambda msg: status.update(msg))
     console.print(f"figures written to {output_dir}/ and {output_dir}/kinetic/")
+    console.print(f"pipeline report: [bold]{pipeline.report}[/bold]")
     if not ok:
         raise typer.Exit(1)
 

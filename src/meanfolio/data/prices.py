@@ -1,55 +1,173 @@
-"""Reading price tables: a date column and one column per asset (CSV, CSV.GZ or Parquet)."""
+"""Price tables: validated dates x assets matrices and their returns.
+
+A :class:`PriceTable` holds dates (T,), tickers and a float64 price matrix
+(T, n). Construction validates it: dates strictly increasing (no duplicates),
+prices > 0 where present. Missing prices (NaN) are kept and listed in
+``table.missing`` with their row, date and column; they are never dropped
+silently: :meth:`returns` raises on them unless told what to do.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["PriceTable", "read_prices"]
+__all__ = ["PriceDataError", "PriceTable", "as_matrix"]
+
+
+class PriceDataError(ValueError):
+    """A price table is malformed; the message names the rows and columns."""
+
+
+def _first(items, limit: int = 5) -> str:
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
 @dataclass(frozen=True)
 class PriceTable:
-    """dates (T,) as numpy datetime64[D], tickers, prices (T, n) float64 (NaN where missing)."""
+    """dates (T,) datetime64[D] strictly increasing, tickers (n,), prices (T, n) float64 > 0 or NaN.
+
+    ``missing`` lists (row, date, ticker) of the NaN prices; ``source`` says where the table came from.
+    """
 
     dates: np.ndarray
     tickers: tuple[str, ...]
     prices: np.ndarray
+    source: str = ""
+    missing: list[tuple[int, str, str]] = field(default_factory=list, compare=False)
+
+    def __post_init__(self):
+        dates = np.asarray(self.dates).astype("datetime64[D]")
+        prices = np.asarray(self.prices, dtype=np.float64)
+        tickers = tuple(str(t) for t in self.tickers)
+        where = f" in {self.source}" if self.source else ""
+        if prices.ndim != 2 or prices.shape != (dates.size, len(tickers)):
+            raise PriceDataError(
+                f"prices have shape {prices.shape}{where}, which is not allowed: expected (dates, tickers) = "
+                f"({dates.size}, {len(tickers)})"
+            )
+        if dates.size < 2:
+            raise PriceDataError(f"the table{where} has {dates.size} rows: expected at least 2 dates")
+        if len(set(tickers)) != len(tickers):
+            dup = sorted({t for t in tickers if tickers.count(t) > 1})
+            raise PriceDataError(f"duplicate asset columns{where}: {_first(dup)}")
+        step = np.diff(dates).astype(np.int64)
+        if np.any(step == 0):
+            rows = [f"{r} ({dates[r]})" for r in np.nonzero(step == 0)[0] + 1]
+            raise PriceDataError(f"duplicate dates{where} at rows {_first(rows)}: expected one row per date")
+        if np.any(step < 0):
+            rows = [f"{r} ({dates[r]} after {dates[r - 1]})" for r in np.nonzero(step < 0)[0] + 1]
+            raise PriceDataError(f"dates are not increasing{where} at rows {_first(rows)}: expected increasing dates")
+        bad = np.argwhere(~np.isnan(prices) & ~(prices > 0))
+        if bad.size:
+            cells = [f"row {r} ({dates[r]}), column {tickers[c]}: {float(prices[r, c])!r}" for r, c in bad]
+            raise PriceDataError(f"non-positive or infinite prices{where}: {_first(cells)}; expected prices > 0")
+        missing = [(int(r), str(dates[r]), tickers[c]) for r, c in np.argwhere(np.isnan(prices))]
+        object.__setattr__(self, "dates", dates)
+        object.__setattr__(self, "prices", prices)
+        object.__setattr__(self, "tickers", tickers)
+        object.__setattr__(self, "missing", missing)
+
+    # -- selection -----------------------------------------------------------
+    def select(self, assets=None, start=None, end=None) -> PriceTable:
+        """The sub-table of ``assets`` (names; default all) between ``start`` and ``end`` (inclusive)."""
+        cols = list(range(len(self.tickers)))
+        if assets is not None:
+            unknown = [a for a in assets if a not in self.tickers]
+            if unknown:
+                raise PriceDataError(f"assets {unknown} are not in the table: expected some of {list(self.tickers)}")
+            cols = [self.tickers.index(a) for a in assets]
+        rows = np.ones(self.dates.size, dtype=bool)
+        if start is not None:
+            rows &= self.dates >= np.datetime64(str(start), "D")
+        if end is not None:
+            rows &= self.dates <= np.datetime64(str(end), "D")
+        if rows.sum() < 2:
+            raise PriceDataError(f"the range start = {start}, end = {end} keeps {rows.sum()} rows: expected >= 2")
+        return PriceTable(self.dates[rows], tuple(self.tickers[c] for c in cols), self.prices[np.ix_(rows, cols)],
+                          self.source)  # fmt: skip
+
+    # -- returns -------------------------------------------------------------
+    def returns(self, kind: str = "simple", *, missing: str = "raise") -> tuple[np.ndarray, np.ndarray]:
+        """Returns (T - 1, n) and their dates (the later date of each pair).
+
+        kind: "simple" (p_t / p_{t-1} - 1) or "log" (log p_t - log p_{t-1}).
+        missing: "raise" (a PriceDataError naming the missing cells), "drop_rows"
+        (drop every date with a missing price in any asset, then difference),
+        or "keep" (NaN returns where a price is missing).
+        """
+        if kind not in ("simple", "log"):
+            raise ValueError(f"kind = {kind!r} is not allowed: expected 'simple' or 'log'")
+        if missing not in ("raise", "drop_rows", "keep"):
+            raise ValueError(f"missing = {missing!r} is not allowed: expected 'raise', 'drop_rows' or 'keep'")
+        prices, dates = self.prices, self.dates
+        if self.missing and missing == "raise":
+            cells = [f"row {r} ({d}), column {t}" for r, d, t in self.missing]
+            raise PriceDataError(
+                f"{len(self.missing)} missing prices: {_first(cells)}; pass missing='drop_rows' or 'keep'"
+            )
+        if missing == "drop_rows":
+            keep = ~np.isnan(prices).any(axis=1)
+            prices, dates = prices[keep], dates[keep]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = np.diff(np.log(prices), axis=0) if kind == "log" else prices[1:] / prices[:-1] - 1.0
+        return r, dates[1:]
 
     def simple_returns(self) -> np.ndarray:
-        """(T - 1, n) simple returns p_t / p_{t-1} - 1 (NaN where a price is missing)."""
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return self.prices[1:] / self.prices[:-1] - 1.0
+        """(T - 1, n) simple returns, NaN where a price is missing."""
+        return self.returns("simple", missing="keep")[0]
 
     def log_returns(self) -> np.ndarray:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.diff(np.log(self.prices), axis=0)
+        return self.returns("log", missing="keep")[0]
+
+    # -- interchange ---------------------------------------------------------
+    def to_polars(self):
+        """Wide polars DataFrame: a ``date`` column and one Float64 column per ticker."""
+        import polars as pl
+
+        return pl.DataFrame({"date": self.dates, **{t: self.prices[:, i] for i, t in enumerate(self.tickers)}})
+
+    def to_long(self):
+        """Long polars DataFrame (date, asset, price), missing prices as nulls."""
+        import polars as pl
+
+        n, k = self.prices.shape
+        return pl.DataFrame(
+            {
+                "date": np.repeat(self.dates, k),
+                "asset": np.tile(np.array(self.tickers), n),
+                "price": self.prices.ravel(),
+            }
+        ).with_columns(pl.col("price").fill_nan(None))
 
 
-def read_prices(path: str | Path, *, date_column: str | None = None) -> PriceTable:
-    """Read a price table; the date column is ``date_column`` or the first column.
+def as_matrix(frame, columns=None) -> np.ndarray:
+    """Float64 (T, n) matrix of numeric columns of a polars DataFrame or a pyarrow Table.
 
-    Raises ValueError for a missing file, no asset column, non-numeric or
-    non-positive prices (NaN is allowed: missing data).
+    Zero-copy where the memory allows: a single column without nulls is a
+    view of the Arrow buffer; a polars frame whose columns share one
+    Fortran-ordered buffer (e.g. built from a numpy matrix) is returned as a
+    view too. Otherwise the columns are copied once into a Fortran-ordered
+    matrix (column j contiguous, as the column-wise kernels read it).
     """
     import polars as pl
+    import pyarrow as pa
 
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"prices file {str(path)!r} does not exist: expected a CSV, CSV.GZ or Parquet file")
-    name = path.name.lower()
-    frame = pl.read_parquet(path) if name.endswith(".parquet") else pl.read_csv(path, try_parse_dates=True)
-    date_column = date_column or frame.columns[0]
-    if date_column not in frame.columns or frame.width < 2:
-        raise ValueError(f"{path.name} has columns {frame.columns}: expected a date column and asset columns")
-    assets = [c for c in frame.columns if c != date_column]
+    if isinstance(frame, pa.Table):
+        names = columns or frame.column_names
+        cols = [frame.column(c) for c in names]
+        if len(cols) == 1 and cols[0].num_chunks == 1 and cols[0].null_count == 0 and cols[0].type == pa.float64():
+            return cols[0].chunk(0).to_numpy(zero_copy_only=True)[:, None]
+        out = np.empty((frame.num_rows, len(cols)), order="F")
+        for j, c in enumerate(cols):
+            out[:, j] = c.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        return out
+    if not isinstance(frame, pl.DataFrame):
+        raise ValueError(f"frame = {type(frame).__name__} is not allowed: expected a polars DataFrame or pyarrow Table")
+    sub = frame.select(columns) if columns is not None else frame
     try:
-        prices = frame.select(pl.col(assets).cast(pl.Float64)).to_numpy()
-    except Exception as exc:  # polars raises its own error types for bad casts
-        raise ValueError(f"{path.name}: asset columns must be numeric prices ({exc})") from exc
-    if np.any(prices[~np.isnan(prices)] <= 0):
-        raise ValueError(f"{path.name} has non-positive prices which is not allowed: expected prices > 0")
-    dates = frame[date_column].cast(pl.Date).to_numpy().astype("datetime64[D]")
-    return PriceTable(dates, tuple(assets), np.ascontiguousarray(prices, dtype=np.float64))
+        return sub.cast(pl.Float64).to_numpy(order="fortran", allow_copy=False)
+    except RuntimeError:
+        return sub.cast(pl.Float64).to_numpy(order="fortran")

@@ -1,0 +1,36 @@
+"""The data set shipped with the package (see ``DATA_SOURCES.md`` next to this file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from .prices import PriceTable
+from .readers import read_prices
+
+__all__ = ["SP500_FILE", "load_sp500"]
+
+SP500_FILE = "sp500_20_stocks_daily.csv.gz"
+
+
+def _path() -> Path:
+    return Path(str(resources.files("meanfolio.data").joinpath(SP500_FILE)))
+
+
+@lru_cache(maxsize=1)
+def _load() -> PriceTable:
+    return read_prices(_path())
+
+
+def load_sp500(assets=None, start=None, end=None) -> PriceTable:
+    """Daily adjusted closes of 20 S&P 500 stocks, 1990-01-02 to 2022-12-28 (8313 rows).
+
+    ``assets`` (tickers), ``start`` and ``end`` (ISO dates, inclusive) select a
+    sub-table. Source: the data set shipped by skfolio (BSD-3); see
+    ``meanfolio/data/DATA_SOURCES.md``.
+    """
+    table = _load()
+    if assets is None and start is None and end is None:
+        return table
+    return table.select(assets, start, end)
