@@ -138,6 +138,18 @@ def mfg_solve(
 
 
 @app.command()
+def lab(
+    port: Annotated[int, typer.Option(help="Port on localhost.", min=1, max=65535)] = 8501,
+    address: Annotated[str, typer.Option(help="Address to bind (localhost by default).")] = "localhost",
+) -> None:
+    """Start the meanfolio lab (Streamlit) in the browser at http://ADDRESS:PORT."""
+    from meanfolio.lab import run_lab
+
+    console.print(f"meanfolio lab on http://{address}:{port}  (Ctrl-C to stop)")
+    raise typer.Exit(run_lab(port, address))
+
+
+@app.command()
 def demo(
     output_dir: Annotated[Path, typer.Option(help="Folder for figures and arrays.")] = Path("demo_output"),
 ) -> None:

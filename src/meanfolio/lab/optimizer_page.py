@@ -1,0 +1,114 @@
+"""Optimizer page: DE / jDE / SHADE / L-SHADE on a benchmark function or on a portfolio of the bundled stocks."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from meanfolio.data import load_sp500
+from meanfolio.optimize import STRATEGIES, Simplex, differential_evolution
+from meanfolio.optimize.benchmarks.classic import CLASSIC
+
+from ._widgets import chart, clear_stop, guarded, lines, stop_button, stop_requested
+
+PORTFOLIO = "portfolio: mean - 3 variance of the bundled stocks (2015-2022)"
+
+
+def _portfolio_objective():
+    table = load_sp500(start="2015-01-01")
+    R, _ = table.returns()
+    mu, cov = R.mean(axis=0) * 252, np.cov(R, rowvar=False) * 252
+
+    def objective(w):
+        return -(mu @ w - 3.0 * w @ cov @ w)
+
+    return objective, table.tickers
+
+
+def _run(problem: str, dim: int, strategy: str, popsize: int, maxiter: int, seed: int, placeholder):
+    history: list[float] = []
+    if problem == PORTFOLIO:
+        func, names = _portfolio_objective()
+        bounds = [(0.0, 1.0)] * len(names)
+        extra = {"constraints": Simplex(len(names))}
+    else:
+        f, (lo, hi), _ = CLASSIC[problem]
+        func, names, bounds, extra = f, None, [(lo, hi)] * dim, {}
+
+    def callback(intermediate_result):
+        history.append(float(intermediate_result.fun))
+        if len(history) % 5 == 1:  # live curve, a new element each time (unique keys)
+            _curve(placeholder, history, f"opt_live_{len(history)}")
+        return stop_requested("opt")
+
+    res = differential_evolution(func, bounds, strategy=strategy, popsize=popsize, maxiter=maxiter, seed=seed,
+                                 callback=callback, polish=False, tol=0.0, **extra)  # fmt: skip
+    return res, history, names, bounds
+
+
+def _curve(placeholder, history: list[float], key: str) -> None:
+    """The best value per generation (log scale when every value is positive)."""
+    h = np.asarray(history)
+    fig = lines(np.arange(1, h.size + 1), {"best objective": h}, "convergence", xlabel="generation",
+                log_y=bool(h.size and h.min() > 0))  # fmt: skip
+    chart(placeholder, fig, key=key)
+
+
+def _slice(problem: str, res, bounds) -> go.Figure:
+    """The final population on the (x0, x1) plane over the function's contours through the best point."""
+    pop = res.population
+    fig = go.Figure()
+    if problem != PORTFOLIO:
+        f = CLASSIC[problem][0]
+        lo, hi = bounds[0]
+        g = np.linspace(lo, hi, 120)
+        Z = np.empty((g.size, g.size))
+        for i, a in enumerate(g):
+            for j, b in enumerate(g):
+                x = res.x.copy()
+                x[0], x[1] = b, a
+                Z[i, j] = f(x)
+        fig.add_trace(go.Contour(x=g, y=g, z=np.log1p(Z - Z.min()), colorscale="Viridis", showscale=False,
+                                 contours=dict(showlines=False)))  # fmt: skip
+    fig.add_trace(go.Scatter(x=pop[:, 0], y=pop[:, 1], mode="markers", marker=dict(color="white", size=6,
+                             line=dict(color="black", width=1)), name="population"))  # fmt: skip
+    fig.add_trace(go.Scatter(x=[res.x[0]], y=[res.x[1]], mode="markers", marker=dict(color="red", size=12,
+                             symbol="x"), name="best"))  # fmt: skip
+    fig.update_layout(title="final population on the (x0, x1) slice", height=420, margin=dict(t=40, b=40))
+    return fig
+
+
+def render() -> None:
+    st.header("Differential evolution")
+    st.caption("scipy's interface; jDE, SHADE and L-SHADE adapt F and CR; L-SHADE shrinks the population.")
+    c1, c2, c3 = st.columns(3)
+    problem = c1.selectbox("problem", [*CLASSIC, PORTFOLIO], key="opt_problem")
+    dim = int(c1.number_input("dimension (benchmarks)", value=10, step=1, key="opt_dim"))
+    strategy = c2.selectbox("strategy", list(STRATEGIES), index=list(STRATEGIES).index("lshade"), key="opt_strategy")
+    popsize = int(c2.number_input("popsize (per dimension)", value=15, step=1, key="opt_pop"))
+    maxiter = int(c3.number_input("generations", value=300, step=50, key="opt_iter"))
+    seed = int(c3.number_input("seed", value=1, step=1, key="opt_seed"))
+    b1, b2, _ = st.columns([1, 1, 8])
+    placeholder = st.empty()
+    if b1.button("Run", type="primary", key="opt_run"):
+        clear_stop("opt")
+        out = guarded(lambda: _run(problem, dim, strategy, popsize, maxiter, seed, placeholder), "the optimisation")
+        if out is not None:
+            st.session_state["opt_result"] = (problem, *out)
+    with b2:
+        stop_button("opt")
+    saved = st.session_state.get("opt_result")
+    if saved is None:
+        st.info("Pick a problem and a strategy and press Run.")
+        return
+    problem, res, history, names, bounds = saved
+    _curve(placeholder, history, "opt_curve")
+    cols = st.columns(3)
+    cols[0].metric("best value", f"{res.fun:.6g}")
+    cols[1].metric("evaluations", res.nfev)
+    cols[2].metric("generations", res.nit)
+    st.caption(res.message)
+    if names is not None:
+        st.bar_chart({"weight": dict(zip(names, res.x, strict=True))}, height=300)
+    chart(st, _slice(problem, res, bounds), key="opt_slice")

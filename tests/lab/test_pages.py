@@ -1,0 +1,103 @@
+"""Streamlit AppTest: each page driven by its widgets, its numbers checked against the library."""
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from meanfolio.kinetic import preset, simulate
+from meanfolio.lab import APP, mfg_page
+from meanfolio.mfg import solve_mfg
+from meanfolio.optimize import differential_evolution
+from meanfolio.optimize.benchmarks.classic import CLASSIC
+from meanfolio.risk import compute_risk_metrics
+
+
+@pytest.fixture
+def app():
+    at = AppTest.from_file(str(APP), default_timeout=180)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def metrics(at) -> dict:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_mfg_page_solves_what_the_library_solves(app):
+    app.number_input(key="mfg_nx").set_value(80).run()
+    app.number_input(key="mfg_q").set_value(0.5).run()
+    app.button(key="mfg_solve").click().run()
+    assert not app.exception and not app.error
+    shown = metrics(app)
+    v = {"dim": "1D", "hamiltonian": mfg_page.HAMILTONIANS[0], "exponent": 3.0, "speed": 1.0, "potential": 1.0,
+         "congestion": 1.0, "log": 0.0, "tracking": 0.5, "viscosity": 0.1, "nx": 80, "nt": 50, "T": 1.0,
+         "method": "newton"}  # fmt: skip
+    config, m0, f, ham = mfg_page._problem(v)
+    sol = solve_mfg(config, m0, f, hamiltonian=ham)
+    assert shown["converged"] == "yes" and shown["iterations"] == str(sol.iterations)
+    assert shown["residual"] == f"{sol.residual:.2e}" and shown["mass error"] == f"{sol.mass_error:.1e}"
+    assert len(app.tabs) == 5
+
+
+def test_mfg_page_bad_input_is_a_message_not_a_traceback(app):
+    app.number_input(key="mfg_nx").set_value(2).run()
+    app.button(key="mfg_solve").click().run()
+    assert not app.exception
+    assert "nx = 2 is not allowed" in app.error[0].value
+    app.number_input(key="mfg_nx").set_value(40).run()
+    app.radio(key="mfg_dim").set_value("2D").run()
+    app.selectbox(key="mfg_method").set_value("fixed_point").run()
+    app.button(key="mfg_solve").click().run()
+    assert "method = 'fixed_point' is not allowed with dim = 2" in app.error[0].value
+
+
+def test_mfg_page_2d_snapshots(app):
+    app.radio(key="mfg_dim").set_value("2D").run()
+    app.number_input(key="mfg_nx").set_value(30).run()
+    app.number_input(key="mfg_nt").set_value(15).run()
+    app.button(key="mfg_solve").click().run()
+    assert not app.exception and not app.error
+    assert metrics(app)["converged"] == "yes"
+    app.slider(key="mfg_time").set_value(3).run()
+    assert not app.exception
+
+
+def test_kinetic_page_matches_simulate(app):
+    app.sidebar.radio(key="page").set_value("Kinetic market").run()
+    app.number_input(key="kin_agents").set_value(2000).run()
+    app.number_input(key="kin_steps").set_value(400).run()
+    app.button(key="kin_run").click().run()
+    assert not app.exception and not app.error
+    res = simulate(preset("long_term_varying"), n_agents=2000, steps=400, seed=1)
+    shown = metrics(app)
+    assert shown["steps done"] == "400" and shown["final price"] == f"{res.series['S'][-1]:.3f}"
+
+
+def test_optimizer_page_matches_differential_evolution(app):
+    app.sidebar.radio(key="page").set_value("Optimizer").run()
+    app.selectbox(key="opt_problem").set_value("rastrigin").run()
+    app.number_input(key="opt_dim").set_value(5).run()
+    app.number_input(key="opt_iter").set_value(60).run()
+    app.button(key="opt_run").click().run()
+    assert not app.exception and not app.error
+    f, (lo, hi), _ = CLASSIC["rastrigin"]
+    res = differential_evolution(f, [(lo, hi)] * 5, strategy="lshade", popsize=15, maxiter=60, seed=1,
+                                 polish=False, tol=0.0)  # fmt: skip
+    shown = metrics(app)
+    assert shown["best value"] == f"{res.fun:.6g}" and shown["evaluations"] == str(res.nfev)
+
+
+def test_risk_page_matches_compute_risk_metrics(app, tmp_path):
+    app.sidebar.radio(key="page").set_value("Risk and regimes").run()
+    assert not app.exception and not app.error
+    from meanfolio.data import load_sp500
+
+    table = load_sp500()
+    sub = table.select(start=str(table.dates[table.dates.size - 2520]))
+    R, _ = sub.returns()
+    m = compute_risk_metrics(np.full(20, 0.05), R)
+    shown = metrics(app)
+    assert shown["Sharpe"] == f"{m.sharpe:.2f}" and shown["max drawdown"] == f"{m.max_drawdown:.2%}"
+    app.text_input(key="risk_start").set_value("2099-01-01").run()
+    assert not app.exception and "keeps 0 rows" in app.error[0].value
