@@ -89,6 +89,16 @@ def test_lab_in_a_real_browser(lab_url, tmp_path):
         expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=60_000)
         page.wait_for_timeout(1500)
         page.screenshot(path=str(shots[1]), full_page=True)
+        # a long kinetic run stops on the Stop button and the page stays usable
+        page.get_by_text("Kinetic market", exact=True).click()
+        steps = page.get_by_label("steps")
+        steps.fill("2000000")
+        steps.press("Enter")
+        page.get_by_role("button", name="Run").click()
+        expect(page.get_by_text("step ", exact=False).first).to_be_visible(timeout=60_000)
+        page.get_by_role("button", name="Stop").click()
+        expect(page.get_by_text("Pick a preset and press Run.")).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("Traceback")).to_have_count(0)
         browser.close()
     for shot in shots:
         assert shot.stat().st_size > 20_000

@@ -72,6 +72,14 @@ def test_kinetic_page_matches_simulate(app):
     res = simulate(preset("long_term_varying"), n_agents=2000, steps=400, seed=1)
     shown = metrics(app)
     assert shown["steps done"] == "400" and shown["final price"] == f"{res.series['S'][-1]:.3f}"
+    # a parameter changed in the page reaches the model; a bad one is a message
+    app.number_input(key="kin_kappa_long_term_varying").set_value(1.0).run()
+    app.button(key="kin_run").click().run()
+    res = simulate(preset("long_term_varying", kappa=1.0), n_agents=2000, steps=400, seed=1)
+    assert metrics(app)["final price"] == f"{res.series['S'][-1]:.3f}"
+    app.number_input(key="kin_mu_long_term_varying").set_value(-1.0).run()
+    app.button(key="kin_run").click().run()
+    assert not app.exception and "mu" in app.error[0].value
 
 
 def test_optimizer_page_matches_differential_evolution(app):

@@ -12,8 +12,8 @@ from meanfolio.kinetic import PRESETS, broker_price_law, log_returns, preset, qq
 from ._widgets import chart, clear_stop, guarded, lines, stop_button, stop_requested
 
 
-def _run(name: str, agents: int, steps: int, seed: int):
-    params = preset(name)
+def _run(name: str, agents: int, steps: int, seed: int, changes: dict):
+    params = preset(name, **changes)
     bar = st.progress(0.0, text="simulating")
 
     def progress(done: int, total: int) -> bool:
@@ -46,10 +46,19 @@ def render() -> None:
     agents = int(c2.number_input("agents", value=5000, step=1000, key="kin_agents"))
     steps = int(c3.number_input("steps", value=2000, step=500, key="kin_steps"))
     seed = int(c4.number_input("seed", value=1, step=1, key="kin_seed"))
+    base = PRESETS[name]
+    with st.expander("model parameters (defaults of the preset)"):
+        d1, d2, d3, d4 = st.columns(4)
+        changes = {
+            "kappa": d1.number_input("price impact kappa", value=float(base.kappa), key=f"kin_kappa_{name}"),
+            "mu": d2.number_input("investment speed mu", value=float(base.mu), key=f"kin_mu_{name}"),
+            "sigma": d3.number_input("agents' noise sigma", value=float(base.sigma), key=f"kin_sigma_{name}"),
+            "beta": d4.number_input("trust beta", value=float(base.beta), key=f"kin_beta_{name}"),
+        }
     b1, b2, _ = st.columns([1, 1, 8])
     if b1.button("Run", type="primary", key="kin_run"):
         clear_stop("kin")
-        res = guarded(lambda: _run(name, agents, steps, seed), "the simulation")
+        res = guarded(lambda: _run(name, agents, steps, seed, changes), "the simulation")
         if res is not None:
             st.session_state["kin_result"] = res
     with b2:
