@@ -17,6 +17,7 @@ from meanfolio.mfg import MFGConfig, MFGSolution, solve_mfg
 from meanfolio.mfg.scenario import MFGScenario
 from meanfolio.pipeline.cli import pipeline_app, run_with_progress, runs_app
 from meanfolio.risk.cli import regimes_app, risk_app
+from meanfolio.scale.cli import sweep_app
 
 app = typer.Typer(help="meanfolio: mean-field models of portfolios and markets.", no_args_is_help=True)
 mfg_app = typer.Typer(help="Mean-field games.", no_args_is_help=True)
@@ -26,6 +27,7 @@ app.add_typer(risk_app, name="risk")
 app.add_typer(regimes_app, name="regimes")
 app.add_typer(pipeline_app, name="pipeline")
 app.add_typer(runs_app, name="runs")
+app.add_typer(sweep_app, name="sweep")
 console = Console()
 
 
