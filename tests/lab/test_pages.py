@@ -27,7 +27,7 @@ def metrics(at) -> dict:
 def test_mfg_page_solves_what_the_library_solves(app):
     app.number_input(key="mfg_nx").set_value(80).run()
     app.number_input(key="mfg_q").set_value(0.5).run()
-    app.button(key="mfg_solve").click().run()
+    app.button(key="mfg_run").click().run()
     assert not app.exception and not app.error
     shown = metrics(app)
     v = {"dim": "1D", "hamiltonian": mfg_page.HAMILTONIANS[0], "exponent": 3.0, "speed": 1.0, "potential": 1.0,
@@ -42,13 +42,13 @@ def test_mfg_page_solves_what_the_library_solves(app):
 
 def test_mfg_page_bad_input_is_a_message_not_a_traceback(app):
     app.number_input(key="mfg_nx").set_value(2).run()
-    app.button(key="mfg_solve").click().run()
+    app.button(key="mfg_run").click().run()
     assert not app.exception
     assert "nx = 2 is not allowed" in app.error[0].value
     app.number_input(key="mfg_nx").set_value(40).run()
     app.radio(key="mfg_dim").set_value("2D").run()
     app.selectbox(key="mfg_method").set_value("fixed_point").run()
-    app.button(key="mfg_solve").click().run()
+    app.button(key="mfg_run").click().run()
     assert "method = 'fixed_point' is not allowed with dim = 2" in app.error[0].value
 
 
@@ -56,7 +56,7 @@ def test_mfg_page_2d_snapshots(app):
     app.radio(key="mfg_dim").set_value("2D").run()
     app.number_input(key="mfg_nx").set_value(30).run()
     app.number_input(key="mfg_nt").set_value(15).run()
-    app.button(key="mfg_solve").click().run()
+    app.button(key="mfg_run").click().run()
     assert not app.exception and not app.error
     assert metrics(app)["converged"] == "yes"
     app.slider(key="mfg_time").set_value(3).run()

@@ -28,6 +28,26 @@ def stop_button(key: str) -> None:
     st.button("Stop", key=f"{key}_stop", on_click=lambda: st.session_state.__setitem__(f"{key}_stopped", True))
 
 
+def run_controls(key: str, label: str, action: Callable[[], Any], what: str, hint: str) -> Any | None:
+    """The page's run button (``key``_run) and Stop button; runs ``action`` when pressed.
+
+    Returns the latest successful result (kept in the session as ``key``_result) or None,
+    after showing ``hint`` when there is none yet.
+    """
+    b1, b2, _ = st.columns([1, 1, 8])
+    if b1.button(label, type="primary", key=f"{key}_run"):
+        clear_stop(key)
+        result = guarded(action, what)
+        if result is not None:
+            st.session_state[f"{key}_result"] = result
+    with b2:
+        stop_button(key)
+    result = st.session_state.get(f"{key}_result")
+    if result is None:
+        st.info(hint)
+    return result
+
+
 def stop_requested(key: str) -> bool:
     return bool(st.session_state.get(f"{key}_stopped", False))
 

@@ -9,7 +9,7 @@ from scipy import stats
 
 from meanfolio.kinetic import PRESETS, broker_price_law, log_returns, preset, qq_normal, simulate, stylized_facts
 
-from ._widgets import chart, clear_stop, guarded, lines, stop_button, stop_requested
+from ._widgets import chart, lines, run_controls, stop_requested
 
 
 def _run(name: str, agents: int, steps: int, seed: int, changes: dict):
@@ -55,17 +55,9 @@ def render() -> None:
             "sigma": d3.number_input("agents' noise sigma", value=float(base.sigma), key=f"kin_sigma_{name}"),
             "beta": d4.number_input("trust beta", value=float(base.beta), key=f"kin_beta_{name}"),
         }
-    b1, b2, _ = st.columns([1, 1, 8])
-    if b1.button("Run", type="primary", key="kin_run"):
-        clear_stop("kin")
-        res = guarded(lambda: _run(name, agents, steps, seed, changes), "the simulation")
-        if res is not None:
-            st.session_state["kin_result"] = res
-    with b2:
-        stop_button("kin")
-    res = st.session_state.get("kin_result")
+    res = run_controls("kin", "Run", lambda: _run(name, agents, steps, seed, changes), "the simulation",
+                       "Pick a preset and press Run.")  # fmt: skip
     if res is None:
-        st.info("Pick a preset and press Run.")
         return
     n = res.completed_steps
     s = res.series

@@ -20,7 +20,7 @@ from meanfolio.mfg import (
 from meanfolio.mfg.config import METHODS
 from meanfolio.particles import GridControl, McKeanVlasov, simulate_particles
 
-from ._widgets import chart, clear_stop, guarded, heatmap, lines, stop_button, stop_requested, surface
+from ._widgets import chart, heatmap, lines, run_controls, stop_requested, surface
 
 HAMILTONIANS = ("quadratic |p|^2/2", "power law |p|^a/a", "linear: speed |p| (bounded trading rate)")
 
@@ -106,17 +106,8 @@ def render() -> None:
     st.caption("-d_t u - nu Lap u + H(grad u) = f(x, m),  d_t m - nu Lap m - div(m H_p(grad u)) = 0; "
                "implicit upwind scheme (Achdou-Capuzzo-Dolcetta), mass conserved exactly.")  # fmt: skip
     v = _inputs()
-    b1, b2, _ = st.columns([1, 1, 8])
-    if b1.button("Solve", type="primary", key="mfg_solve"):
-        clear_stop("mfg")
-        sol = guarded(lambda: _solve(v), "the solve")
-        if sol is not None:
-            st.session_state["mfg_solution"] = sol
-    with b2:
-        stop_button("mfg")
-    sol = st.session_state.get("mfg_solution")
+    sol = run_controls("mfg", "Solve", lambda: _solve(v), "the solve", "Set the game and press Solve.")
     if sol is None:
-        st.info("Set the game and press Solve.")
         return
     s = sol.summary()
     cols = st.columns(5)

@@ -10,7 +10,7 @@ from meanfolio.data import load_sp500
 from meanfolio.optimize import STRATEGIES, Simplex, differential_evolution
 from meanfolio.optimize.benchmarks.classic import CLASSIC
 
-from ._widgets import chart, clear_stop, guarded, lines, stop_button, stop_requested
+from ._widgets import chart, lines, run_controls, stop_requested
 
 PORTFOLIO = "portfolio: mean - 3 variance of the bundled stocks (2015-2022)"
 
@@ -26,8 +26,9 @@ def _portfolio_objective():
     return objective, table.tickers
 
 
-def _run(problem: str, dim: int, strategy: str, popsize: int, maxiter: int, seed: int, placeholder):
+def _run(problem: str, dim: int, strategy: str, popsize: int, maxiter: int, seed: int):
     history: list[float] = []
+    placeholder = st.empty()  # the live curve, below the buttons; cleared when the run ends
     if problem == PORTFOLIO:
         func, names = _portfolio_objective()
         bounds = [(0.0, 1.0)] * len(names)
@@ -44,6 +45,7 @@ def _run(problem: str, dim: int, strategy: str, popsize: int, maxiter: int, seed
 
     res = differential_evolution(func, bounds, strategy=strategy, popsize=popsize, maxiter=maxiter, seed=seed,
                                  callback=callback, polish=False, tol=0.0, **extra)  # fmt: skip
+    placeholder.empty()
     return res, history, names, bounds
 
 
@@ -89,21 +91,12 @@ def render() -> None:
     popsize = int(c2.number_input("popsize (per dimension)", value=15, step=1, key="opt_pop"))
     maxiter = int(c3.number_input("generations", value=300, step=50, key="opt_iter"))
     seed = int(c3.number_input("seed", value=1, step=1, key="opt_seed"))
-    b1, b2, _ = st.columns([1, 1, 8])
-    placeholder = st.empty()
-    if b1.button("Run", type="primary", key="opt_run"):
-        clear_stop("opt")
-        out = guarded(lambda: _run(problem, dim, strategy, popsize, maxiter, seed, placeholder), "the optimisation")
-        if out is not None:
-            st.session_state["opt_result"] = (problem, *out)
-    with b2:
-        stop_button("opt")
-    saved = st.session_state.get("opt_result")
+    saved = run_controls("opt", "Run", lambda: (problem, *_run(problem, dim, strategy, popsize, maxiter, seed)),
+                         "the optimisation", "Pick a problem and a strategy and press Run.")  # fmt: skip
     if saved is None:
-        st.info("Pick a problem and a strategy and press Run.")
         return
     problem, res, history, names, bounds = saved
-    _curve(placeholder, history, "opt_curve")
+    _curve(st, history, "opt_curve")
     cols = st.columns(3)
     cols[0].metric("best value", f"{res.fun:.6g}")
     cols[1].metric("evaluations", res.nfev)
