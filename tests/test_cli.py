@@ -85,3 +85,10 @@ def test_demo_writes_figures(tmp_path):
     assert (tmp_path / "seed_example.png").exists() and (tmp_path / "lq_game.png").exists()
     assert "LQ game vs closed form" in result.output
     assert len(list((tmp_path / "kinetic").glob("fig*.png"))) == 9
+    # the pipeline ran first: its report and its run in the store
+    reports = list((tmp_path / "pipeline").glob("*/report.html"))
+    assert len(reports) == 1 and "pipeline report:" in result.output
+    from meanfolio.data import ResultStore
+
+    with ResultStore(tmp_path / "runs.duckdb") as store:
+        assert store.list_runs()["status"].to_list() == ["complete"]
