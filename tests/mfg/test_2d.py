@@ -113,8 +113,10 @@ def _residual_vector(problem, u, m):
 
 @pytest.mark.parametrize("boundary", ["neumann", "periodic"])
 @pytest.mark.parametrize("hamiltonian", [Quadratic(), PowerLaw(2.5)])
-def test_newton_operator_matches_finite_differences(boundary, hamiltonian):
-    problem = _small_problem(boundary, hamiltonian=hamiltonian)
+@pytest.mark.parametrize("impact", [False, True])
+def test_newton_operator_matches_finite_differences(boundary, hamiltonian, impact):
+    coupling = Congestion(1.0) + MeanTracking(0.7) + (MarketImpact(0.8) if impact else RunningCost(0.0))
+    problem = _small_problem(boundary, coupling=coupling, hamiltonian=hamiltonian)
     rng = np.random.default_rng(3)
     u, m = problem.initial_guess()
     u = u + 0.3 * rng.standard_normal(u.shape)  # generic point: no one-sided gradient at 0
@@ -140,7 +142,14 @@ def test_newton_operator_matches_finite_differences(boundary, hamiltonian):
 
 
 couplings = st.sampled_from(
-    [None, Congestion(2.0), LogDensity(0.3), MeanTracking(1.5), Congestion(0.5, 2.0) + MeanTracking(-0.5)]
+    [
+        None,
+        Congestion(2.0),
+        LogDensity(0.3),
+        MeanTracking(1.5),
+        Congestion(0.5, 2.0) + MeanTracking(-0.5),
+        Congestion(1.0) + MarketImpact(0.5),
+    ]
 )
 
 
@@ -175,10 +184,31 @@ def test_2d_bad_input():
     config = MFGConfig(nx=6, ny=5, nt=3, dim=2)
     with pytest.raises(ValueError, match="m0"):
         solve_mfg(config, np.ones((6, 5)))
-    with pytest.raises(ValueError, match="MarketImpact.*2D"):
-        solve_mfg(config, np.ones((5, 6)), MarketImpact(1.0))
+    with pytest.raises(ValueError, match="terminal is not allowed to depend on controls"):
+        solve_mfg(config, np.ones((5, 6)), terminal=MarketImpact(1.0))
     with pytest.raises(ValueError, match=r"f has shape \(4,\)"):
         solve_mfg(config, np.ones((5, 6)), np.ones(4))
+
+
+def test_market_impact_2d_matches_the_1d_game(lq):
+    # -lam (x abar_x + y abar_y) on a product problem: the x-marginal follows the 1D game with
+    # -lam x abar (up to the O(dt) splitting of the implicit FP step), and x <-> y symmetry holds.
+    n, nt, lam = 60, 31, 1.5
+    kw = dict(nx=n, nt=nt, x_min=-2.5, x_max=4.0, time_horizon=lq.T, viscosity=lq.nu, tolerance=1e-9)
+    x = np.linspace(-2.5, 4.0, n)
+    one = solve_mfg(MFGConfig(**kw), lq.m0(x), lq.coupling() + MarketImpact(lam), terminal=lq.terminal(x))
+    X, Y = np.meshgrid(x, x)
+    f = MeanTracking(lq.a) + RunningCost(lambda t, x, y: 0.5 * lq.b * (x**2 + y**2)) + MarketImpact(lam)
+    two = solve_mfg(MFGConfig(**kw, dim=2), lq.m0(X) * lq.m0(Y), f, terminal=lq.terminal(X) + lq.terminal(Y))
+    assert two.converged and two.mass_error < 1e-12
+    np.testing.assert_allclose(two.m[-1], two.m[-1].T, atol=1e-10)
+    dx = x[1] - x[0]
+    marginal = two.m[-1].sum(axis=0) * dx
+    mean1, mean2 = dx * np.sum(x * one.m[-1]), dx * np.sum(x * marginal)
+    assert abs(mean2 - mean1) < 0.02
+    # impact changes the answer (the test is not vacuous)
+    plain = solve_mfg(MFGConfig(**kw), lq.m0(x), lq.coupling(), terminal=lq.terminal(x))
+    assert abs(dx * np.sum(x * plain.m[-1]) - mean1) > 0.05
 
 
 def test_2d_solution_plot_and_save(tmp_path):

@@ -60,6 +60,9 @@ class CouplingState:
     drift: np.ndarray | None = None
     drift_mean_gradient: np.ndarray | None = None
     y: np.ndarray | None = None
+    #: 2D only: the y component of the feedback and the gradient of its mean
+    drift_y: np.ndarray | None = None
+    drift_mean_gradient_y: np.ndarray | None = None
 
 
 @dataclass
@@ -287,21 +290,30 @@ class MarketImpact(Coupling):
     def __post_init__(self):
         object.__setattr__(self, "lam", check_number("lam", self.lam))
 
-    def _mean_drift(self, state):
+    @staticmethod
+    def _components(state):
+        """(coordinate, drift, gradient of the mean drift) per axis: one in 1D, two in 2D
+        (in 2D the cost is -lam (x alpha_bar_x + y alpha_bar_y): two assets, each with its impact)."""
         if state.drift is None:
             raise ValueError("MarketImpact needs the population's drift; it cannot be a terminal cost")
-        return (state.drift * state.m).sum(axis=-1, keepdims=True) * state.dx
+        comps = [(state.x, state.drift, state.drift_mean_gradient)]
+        if state.y is not None:
+            comps.append((state.y, state.drift_y, state.drift_mean_gradient_y))
+        return comps
 
     def value(self, state):
-        return -self.lam * state.x * self._mean_drift(state)
+        out = _zeros(state)
+        for z, drift, _ in self._components(state):
+            out -= self.lam * z * (drift * state.m).sum(axis=-1, keepdims=True) * state.dx
+        return out
 
     def jacobian(self, state):
-        c = np.broadcast_to(-self.lam * state.x, state.m.shape).copy()
-        return CouplingJacobian(
-            _zeros(state),
-            dm_lowrank=[(c, state.drift * state.dx)],
-            du_lowrank=[(c, state.drift_mean_gradient)],
-        )
+        dm, du = [], []
+        for z, drift, gradient in self._components(state):
+            c = np.broadcast_to(-self.lam * z, state.m.shape).copy()
+            dm.append((c, drift * state.dx))
+            du.append((c, gradient))
+        return CouplingJacobian(_zeros(state), dm_lowrank=dm, du_lowrank=du)
 
 
 @dataclass(frozen=True)

@@ -87,10 +87,7 @@ class MFGProblem:
         state = CouplingState(self.grid.x, self.grid.dx, self.grid.t[steps], steps, m_next)
         if self.coupling.uses_control and terms is not None:
             state.drift = terms.drift
-            # gradient of dx * sum(drift * m) with respect to u (see couplings.MarketImpact)
-            P = terms.dleft * m_next
-            Q = terms.dright * m_next
-            state.drift_mean_gradient = -(P - np.roll(P, -1, axis=-1) + np.roll(Q, 1, axis=-1) - Q)
+            state.drift_mean_gradient = mean_drift_gradient(terms, m_next)
         return state
 
     def _terminal_state(self, m_T: np.ndarray) -> CouplingState:
@@ -170,6 +167,17 @@ class MFGProblem:
         gjac = self.terminal.jacobian(self._terminal_state(m[-1]))
         gdiag, gC, gW, _, _ = _stack(gjac, 1.0, 1, grid.nx)
         return (*h, *f, *b, cdiag, CM, WM, CU, WU, gdiag[0], gC[0], gW[0])
+
+
+def mean_drift_gradient(terms: UpwindTerms, m: np.ndarray) -> np.ndarray:
+    """Gradient with respect to u of ``dx * sum(drift * m)`` along the last axis (same shape as m).
+
+    drift_i = -(H_p(a_i^+) + H_p(b_i^-)) with a = D- u, b = D+ u; the 1/dx of
+    the differences cancels the dx of the sum (see ``couplings.MarketImpact``).
+    """
+    P = terms.dleft * m
+    Q = terms.dright * m
+    return -(P - np.roll(P, -1, axis=-1) + np.roll(Q, 1, axis=-1) - Q)
 
 
 def _as_terminal(terminal, grid: Grid1D) -> Coupling:

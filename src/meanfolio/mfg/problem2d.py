@@ -33,7 +33,7 @@ from .fokker_planck import fokker_planck_derivative, transport
 from .grid import Grid2D
 from .hamiltonians import Hamiltonian, Quadratic, UpwindTerms
 from .hjb import hjb_operator, upwind_terms
-from .problem import _stack
+from .problem import _stack, mean_drift_gradient
 
 __all__ = ["MFGProblem2D"]
 
@@ -85,9 +85,9 @@ class MFGProblem2D:
         flat, mass = check_density("m0", m0.ravel(), size=ny * nx, cell=grid.cell)
         coupling = as_coupling(_flatten_cost(coupling, "f", (config.nt, ny, nx)), "f")
         terminal = as_coupling(_flatten_terminal(terminal, grid), "terminal")
-        for name, c in (("f", coupling), ("terminal", terminal)):
-            if c.uses_control:
-                raise ValueError(f"{name} = {type(c).__name__} is not allowed in 2D: expected a coupling of m only")
+        if terminal.uses_control:
+            raise ValueError("terminal is not allowed to depend on controls: expected g(x) or g(x, m)")
+        for c in (coupling, terminal):
             c.validate(config.nt, ny * nx)
         problem = cls(config, grid, hamiltonian, coupling, terminal, flat.reshape(ny, nx), mass)
         problem._cols = _neighbours(ny, nx)
@@ -111,13 +111,25 @@ class MFGProblem2D:
         ty = upwind_terms(g.gy, self.hamiltonian, np.ascontiguousarray(g.along(1, u)))
         return AxisTerms(tx, ty)
 
-    def _state(self, m: np.ndarray, steps: np.ndarray) -> CouplingState:
+    def _state(self, m: np.ndarray, steps: np.ndarray, terms: AxisTerms | None = None) -> CouplingState:
         x, y = self._xy
-        return CouplingState(x, self.grid.cell, self.grid.t[steps], steps, m.reshape(len(steps), -1), y=y)
+        N = len(steps)
+        state = CouplingState(x, self.grid.cell, self.grid.t[steps], steps, m.reshape(N, -1), y=y)
+        if terms is not None and self.coupling.uses_control:
+            # feedback per axis and the gradients of cell * sum(drift * m); the other axis' step
+            # multiplies the 1D gradient (cell = dx dy, the 1D formula carries one of them)
+            g = self.grid
+            mm = m.reshape(N, *self.shape)
+            my = np.ascontiguousarray(g.along(1, mm))
+            state.drift = terms.x.drift.reshape(N, -1)
+            state.drift_y = g.along(1, terms.y.drift).reshape(N, -1)
+            state.drift_mean_gradient = g.gy.dx * mean_drift_gradient(terms.x, mm).reshape(N, -1)
+            state.drift_mean_gradient_y = g.gx.dx * g.along(1, mean_drift_gradient(terms.y, my)).reshape(N, -1)
+        return state
 
-    def running_cost(self, m: np.ndarray) -> np.ndarray:
-        """F^n = f(x, M^{n+1}), shape (N, ny, nx)."""
-        return self.coupling.value(self._state(m[1:], np.arange(self.steps))).reshape(m[1:].shape)
+    def running_cost(self, m: np.ndarray, terms: AxisTerms | None = None) -> np.ndarray:
+        """F^n = f(x, M^{n+1}), shape (N, ny, nx); ``terms`` of U^0..U^{N-1} for couplings of controls."""
+        return self.coupling.value(self._state(m[1:], np.arange(self.steps), terms)).reshape(m[1:].shape)
 
     def terminal_cost(self, m_T: np.ndarray) -> np.ndarray:
         return self.terminal.value(self._state(m_T[None], np.array([self.steps]))).reshape(self.shape)
@@ -138,7 +150,7 @@ class MFGProblem2D:
         terms = self.terms(u[:-1])
         nxt = m[1:]
         rh = (u[:-1] - u[1:]) / g.dt - nu * g.laplacian(u[:-1]) + terms.x.value + g.along(1, terms.y.value)
-        rh -= self.running_cost(m)
+        rh -= self.running_cost(m, terms)
         flux_y = transport(g.gy, terms.y, np.ascontiguousarray(g.along(1, nxt)))
         rf = (nxt - m[:-1]) / g.dt - nu * g.laplacian(nxt) + transport(g.gx, terms.x, nxt) + g.along(1, flux_y)
         return rh, rf, terms
@@ -202,7 +214,7 @@ class MFGProblem2D:
         nxt = m[1:]
         bx = fokker_planck_derivative(g.gx, terms.x, nxt)
         by = fokker_planck_derivative(g.gy, terms.y, np.ascontiguousarray(g.along(1, nxt)))
-        jac = self.coupling.jacobian(self._state(nxt, np.arange(N)))
+        jac = self.coupling.jacobian(self._state(nxt, np.arange(N), terms))
         gjac = self.terminal.jacobian(self._state(m[-1][None], np.array([N])))
         return (
             parts,
@@ -232,7 +244,7 @@ class MFGProblem2D:
 
     def linear_solve(self, ops, rhs: np.ndarray, rtol: float) -> tuple[np.ndarray, int]:
         """Solve Newton's system ``J delta = rhs`` by GMRES right-preconditioned with ADI sweeps."""
-        _, hdata, bdata, (cdiag, CM, WM, _, _), (gdiag, gC, gW, _, _) = ops
+        _, hdata, bdata, (cdiag, CM, WM, CU, WU), (gdiag, gC, gW, _, _) = ops
         N, K = hdata.shape[:2]
         cols = self._cols
 
@@ -246,7 +258,7 @@ class MFGProblem2D:
             oM = np.empty((N, K))
             _kernels2d.five_point_matvec(hdata, cols, dU, oU)
             oU[:-1] -= dU[1:]
-            oU -= cdiag * dM + lowrank(CM, WM, dM)
+            oU -= cdiag * dM + lowrank(CM, WM, dM) + lowrank(CU, WU, dU)
             oU[-1] -= gdiag[0] * dM[-1] + lowrank(gC, gW, dM[-1:])[0]
             _kernels2d.five_point_rmatvec(hdata, cols, dM, oM)
             oM[1:] -= dM[:-1]
