@@ -86,3 +86,19 @@ def test_mh_correlated_gaussian_and_seed():
     np.testing.assert_array_equal(res.samples, again.samples)
     with pytest.raises(ValueError, match=r"log_prob\(x0\) = -inf"):
         metropolis_hastings(lambda x: -np.inf, [0.0], 10)
+
+
+def test_sort_states_relabels_without_changing_the_model():
+    from meanfolio.regimes import GaussianHMM
+
+    rng = np.random.default_rng(4)
+    x = np.concatenate([rng.normal(0.01, 0.01, 300), rng.normal(-0.02, 0.03, 300), rng.normal(0.01, 0.01, 300)])
+    model = GaussianHMM(2, n_init=3, seed=1).fit(x)
+    before_score, before_states = model.score(x), model.predict(x)
+    means = model.means_[:, 0].copy()
+    model.sort_states()
+    assert model.means_[0, 0] < model.means_[1, 0]
+    assert model.score(x) == pytest.approx(before_score, abs=1e-9)
+    relabel = np.argsort(np.argsort(means))  # old label -> new label
+    np.testing.assert_array_equal(model.predict(x), relabel[before_states])
+    np.testing.assert_allclose(model.transmat_.sum(axis=1), 1.0)

@@ -33,10 +33,8 @@ def _analyse(table, assets, start, states: int):
     w = np.full(R.shape[1], 1.0 / R.shape[1])
     metrics = compute_risk_metrics(w, R)
     port = R @ w
-    hmm = GaussianHMM(states, n_init=3, seed=0).fit(port)
-    order = np.argsort(hmm.means_[:, 0])
-    labels = np.argsort(order)[hmm.predict(port)]  # 0 = lowest mean
-    return sub, dates, port, metrics, labels, hmm.means_[order, 0] * 252
+    hmm = GaussianHMM(states, n_init=3, seed=0).fit(port).sort_states()  # 0 = lowest mean
+    return sub, dates, port, metrics, hmm.predict(port), hmm.means_[:, 0] * 252
 
 
 def render() -> None:

@@ -33,12 +33,9 @@ from .fokker_planck import fokker_planck_derivative, transport
 from .grid import Grid2D
 from .hamiltonians import Hamiltonian, Quadratic, UpwindTerms
 from .hjb import hjb_operator, upwind_terms
-from .problem import _stack, mean_drift_gradient
+from .problem import GMRES_MAXITER, GMRES_RESTART, _stack, mean_drift_gradient
 
 __all__ = ["MFGProblem2D"]
-
-GMRES_RESTART = 40
-GMRES_MAXITER = 400
 
 
 @dataclass

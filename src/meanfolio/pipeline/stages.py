@@ -48,12 +48,7 @@ class Regimes:
 def fit_regimes(market: np.ndarray, cfg: RegimeConfig, periods: int) -> Regimes:
     """Fit a K-state Gaussian HMM to the market returns (T,); states relabelled by increasing mean."""
     model = GaussianHMM(cfg.n_states, n_init=cfg.n_init, max_iter=cfg.max_iter, seed=cfg.seed).fit(market)
-    order = np.argsort(model.means_[:, 0])
-    # relabel so that state 0 is the worst (bear) regime
-    model.means_ = model.means_[order]
-    model.covars_ = model.covars_[order]
-    model.startprob_ = model.startprob_[order]
-    model.transmat_ = model.transmat_[np.ix_(order, order)]
+    model.sort_states()  # state 0 = the worst (bear) regime
     states = model.predict(market)
     return Regimes(
         model=model,

@@ -143,6 +143,17 @@ class GaussianHMM:
         self.n_iter_ = len(self.loglik_history_)
         return self
 
+    def sort_states(self, feature: int = 0) -> GaussianHMM:
+        """Relabel the states by increasing mean of ``feature`` (state 0 = lowest, e.g. the bear
+        regime of a return series); the model is unchanged up to the labels. Returns self."""
+        self._check_fitted()
+        order = np.argsort(self.means_[:, feature])
+        self.means_ = self.means_[order]
+        self.covars_ = self.covars_[order]
+        self.startprob_ = self.startprob_[order]
+        self.transmat_ = self.transmat_[np.ix_(order, order)]
+        return self
+
     # -- inference ---------------------------------------------------------------
     def score(self, X) -> float:
         """Log-likelihood of X under the model (forward algorithm)."""
