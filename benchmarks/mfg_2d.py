@@ -48,9 +48,9 @@ class LUProblem(problem2d.MFGProblem2D):
         _, hdata, bdata, _, _ = ops
         N, K = hdata.shape[:2]
         indptr = np.arange(0, 5 * K + 1, 5)
-        mats = [sp.csr_matrix((d.ravel(), self._cols.ravel(), indptr), shape=(K, K)) for d in hdata]
+        mats = [sp.csr_matrix((d.ravel(), self.neighbours.ravel(), indptr), shape=(K, K)) for d in hdata]
         lus = [spla.splu(A.T.tocsc(), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0) for A in mats]
-        cols = (self._cols[None] + (K * np.arange(N))[:, None, None]).ravel()
+        cols = (self.neighbours[None] + (K * np.arange(N))[:, None, None]).ravel()
         B = sp.csr_matrix((bdata.ravel(), cols, np.arange(0, 5 * N * K + 1, 5)), shape=(N * K, N * K))
 
         def precondition(r):

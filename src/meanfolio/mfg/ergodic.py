@@ -82,8 +82,8 @@ class _Stationary:
             ny, nx = config.ny, config.nx
             self.problem = MFGProblem2D.create(config, np.ones((ny, nx)), f, hamiltonian=hamiltonian)
             self.shape = (ny, nx)
-            self.cols = self.problem._cols
-            x, y = self.problem._xy
+            self.cols = self.problem.neighbours
+            x, y = self.problem.coordinates
             self.cell = self.problem.grid.cell
         else:
             self.problem = MFGProblem.create(config, np.ones(config.nx), f, hamiltonian=hamiltonian)
@@ -105,7 +105,7 @@ class _Stationary:
     def generator(self, terms) -> tuple[np.ndarray, np.ndarray]:
         """Entries (K, S) of G = nu L + A(u) and of B = d(A(u)^T m)/du (needs m later)."""
         if self.dim == 2:
-            return self.problem._five_point(*self.problem.hjb_parts(terms), 2.0)[0]
+            return self.problem.five_point(*self.problem.hjb_parts(terms), 2.0)[0]
         lo, di, up = hjb_operator(self.problem.grid, self.nu, terms)
         return np.stack([di[0] - 1.0, lo[0], up[0]], axis=1)
 
@@ -115,7 +115,7 @@ class _Stationary:
             mm = m.reshape(1, *self.shape)
             bx = fokker_planck_derivative(g.gx, terms.x, mm)
             by = fokker_planck_derivative(g.gy, terms.y, np.ascontiguousarray(g.along(1, mm)))
-            return self.problem._five_point(bx, by, 0.0)[0]
+            return self.problem.five_point(bx, by, 0.0)[0]
         lo, di, up = fokker_planck_derivative(self.problem.grid, terms, m[None])
         return np.stack([di[0], lo[0], up[0]], axis=1)
 

@@ -61,7 +61,12 @@ def _neighbours(ny: int, nx: int) -> np.ndarray:
 
 @dataclass
 class MFGProblem2D:
-    """A 2D MFG: the grid, H, couplings f and g, and m0 (flattened, unit mass)."""
+    """A 2D MFG: the grid, H, couplings f and g, and m0 (unit mass).
+
+    After :meth:`create`: ``neighbours`` (K, 5) the flat indices of each node's
+    [self, x-left, x-right, y-down, y-up] (the column pattern of every 5-point
+    operator, see :meth:`five_point`) and ``coordinates`` (x, y) of the K nodes.
+    """
 
     config: MFGConfig
     grid: Grid2D
@@ -87,9 +92,9 @@ class MFGProblem2D:
         for c in (coupling, terminal):
             c.validate(config.nt, ny * nx)
         problem = cls(config, grid, hamiltonian, coupling, terminal, flat.reshape(ny, nx), mass)
-        problem._cols = _neighbours(ny, nx)
+        problem.neighbours = _neighbours(ny, nx)
         X, Y = grid.mesh()
-        problem._xy = (X.ravel(), Y.ravel())
+        problem.coordinates = (X.ravel(), Y.ravel())
         return problem
 
     # -- pieces --------------------------------------------------------------
@@ -109,7 +114,7 @@ class MFGProblem2D:
         return AxisTerms(tx, ty)
 
     def _state(self, m: np.ndarray, steps: np.ndarray, terms: AxisTerms | None = None) -> CouplingState:
-        x, y = self._xy
+        x, y = self.coordinates
         N = len(steps)
         state = CouplingState(x, self.grid.cell, self.grid.t[steps], steps, m.reshape(N, -1), y=y)
         if terms is not None and self.coupling.uses_control:
@@ -161,8 +166,9 @@ class MFGProblem2D:
         return max(self.norm(rh), self.norm(rf))
 
     # -- operators -----------------------------------------------------------
-    def _five_point(self, x_parts, y_parts, identity: float) -> np.ndarray:
-        """Entries (N, K, 5) in the order of ``_neighbours`` from per-axis (lo, di, up)."""
+    def five_point(self, x_parts, y_parts, identity: float) -> np.ndarray:
+        """Entries (N, K, 5) in the order of ``neighbours`` of the operator ``Tx + Ty - identity``,
+        from per-axis tridiagonal parts (lo, di, up): x parts (N, ny, nx), y parts (N, nx, ny)."""
         along = self.grid.along
         lx, dx_, ux = x_parts
         ly, dy_, uy = (along(1, a) for a in y_parts)
@@ -180,14 +186,14 @@ class MFGProblem2D:
         One sparse LU per step (the matrices are M-matrices, so no pivoting):
         the density is exact to round-off, with unit mass and m >= 0.
         """
-        data = self._five_point(*self.hjb_parts(self.terms(u[:-1])), 1.0)
+        data = self.five_point(*self.hjb_parts(self.terms(u[:-1])), 1.0)
         K = self.grid.size
         indptr = np.arange(0, 5 * K + 1, 5)
         m = np.empty_like(u)
         m[0] = self.m0
         for n, d in enumerate(data):
             # CSR of A is CSC of A^T, the FP matrix
-            AT = sp.csc_matrix((d.ravel(), self._cols.ravel(), indptr), shape=(K, K))
+            AT = sp.csc_matrix((d.ravel(), self.neighbours.ravel(), indptr), shape=(K, K))
             lu = spla.splu(AT, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0)
             m[n + 1] = lu.solve(m[n].ravel()).reshape(self.shape)
         return m
@@ -215,8 +221,8 @@ class MFGProblem2D:
         gjac = self.terminal.jacobian(self._state(m[-1][None], np.array([N])))
         return (
             parts,
-            self._five_point(*parts, 1.0),
-            dt * self._five_point(bx, by, 0.0),
+            self.five_point(*parts, 1.0),
+            dt * self.five_point(bx, by, 0.0),
             _stack(jac, dt, N, K),
             _stack(gjac, 1.0, 1, K),
         )
@@ -233,7 +239,7 @@ class MFGProblem2D:
             z = np.empty_like(r)
             rU, rM = (np.ascontiguousarray(a).reshape(shape) for a in (r[:size], r[size:]))
             _kernels2d.adi_preconditioner(
-                *coefficients, bdata, self._cols, rU, rM, z[:size].reshape(shape), z[size:].reshape(shape)
+                *coefficients, bdata, self.neighbours, rU, rM, z[:size].reshape(shape), z[size:].reshape(shape)
             )
             return z
 
@@ -243,7 +249,7 @@ class MFGProblem2D:
         """Solve Newton's system ``J delta = rhs`` by GMRES right-preconditioned with ADI sweeps."""
         _, hdata, bdata, (cdiag, CM, WM, CU, WU), (gdiag, gC, gW, _, _) = ops
         N, K = hdata.shape[:2]
-        cols = self._cols
+        cols = self.neighbours
 
         def lowrank(C, W, x):
             return np.einsum("nki,nk->ni", C, np.einsum("nki,ni->nk", W, x))
