@@ -28,7 +28,8 @@ def _portfolio_objective():
 
 def _run(problem: str, dim: int, strategy: str, popsize: int, maxiter: int, seed: int):
     history: list[float] = []
-    placeholder = st.empty()  # the live curve, below the buttons; cleared when the run ends
+    placeholder = st.empty()  # the live curve and population, below the buttons; cleared at the end
+    live_population = st.empty()
     if problem == PORTFOLIO:
         func, names = _portfolio_objective()
         bounds = [(0.0, 1.0)] * len(names)
@@ -37,15 +38,24 @@ def _run(problem: str, dim: int, strategy: str, popsize: int, maxiter: int, seed
         f, (lo, hi), _ = CLASSIC[problem]
         func, names, bounds, extra = f, None, [(lo, hi)] * dim, {}
 
+    contour = []  # drawn once, through the best point of the first generation
+
     def callback(intermediate_result):
-        history.append(float(intermediate_result.fun))
-        if len(history) % 5 == 1:  # live curve, a new element each time (unique keys)
-            _curve(placeholder, history, f"opt_live_{len(history)}")
+        r = intermediate_result
+        history.append(float(r.fun))
+        n = len(history)
+        if n % 5 == 1:  # live curve and population, a new element each time (unique keys)
+            _curve(placeholder, history, f"opt_live_{n}")
+            if not contour:
+                contour.append(_contour(problem, r.x, bounds))
+            fig = _slice(contour[0], r.population, r.x, f"population at generation {n} on the (x0, x1) slice")
+            chart(live_population, fig, key=f"opt_pop_{n}")
         return stop_requested("opt")
 
     res = differential_evolution(func, bounds, strategy=strategy, popsize=popsize, maxiter=maxiter, seed=seed,
                                  callback=callback, polish=False, tol=0.0, **extra)  # fmt: skip
     placeholder.empty()
+    live_population.empty()
     return res, history, names, bounds
 
 
@@ -57,27 +67,33 @@ def _curve(placeholder, history: list[float], key: str) -> None:
     chart(placeholder, fig, key=key)
 
 
-def _slice(problem: str, res, bounds) -> go.Figure:
-    """The final population on the (x0, x1) plane over the function's contours through the best point."""
-    pop = res.population
+def _contour(problem: str, center: np.ndarray, bounds):
+    """log(1 + f - min f) on the (x0, x1) plane through ``center`` (None for the portfolio)."""
+    if problem == PORTFOLIO:
+        return None
+    f = CLASSIC[problem][0]
+    g = np.linspace(*bounds[0], 120)
+    Z = np.empty((g.size, g.size))
+    x = center.copy()
+    for i, a in enumerate(g):
+        for j, b in enumerate(g):
+            x[0], x[1] = b, a
+            Z[i, j] = f(x)
+    return g, np.log1p(Z - Z.min())
+
+
+def _slice(contour, population: np.ndarray, best: np.ndarray, title: str) -> go.Figure:
+    """The population on the (x0, x1) plane over the function's contours."""
     fig = go.Figure()
-    if problem != PORTFOLIO:
-        f = CLASSIC[problem][0]
-        lo, hi = bounds[0]
-        g = np.linspace(lo, hi, 120)
-        Z = np.empty((g.size, g.size))
-        for i, a in enumerate(g):
-            for j, b in enumerate(g):
-                x = res.x.copy()
-                x[0], x[1] = b, a
-                Z[i, j] = f(x)
-        fig.add_trace(go.Contour(x=g, y=g, z=np.log1p(Z - Z.min()), colorscale="Viridis", showscale=False,
+    if contour is not None:
+        g, Z = contour
+        fig.add_trace(go.Contour(x=g, y=g, z=Z.tolist(), colorscale="Viridis", showscale=False,
                                  contours=dict(showlines=False)))  # fmt: skip
-    fig.add_trace(go.Scatter(x=pop[:, 0], y=pop[:, 1], mode="markers", marker=dict(color="white", size=6,
-                             line=dict(color="black", width=1)), name="population"))  # fmt: skip
-    fig.add_trace(go.Scatter(x=[res.x[0]], y=[res.x[1]], mode="markers", marker=dict(color="red", size=12,
+    fig.add_trace(go.Scatter(x=population[:, 0], y=population[:, 1], mode="markers", name="population",
+                             marker=dict(color="white", size=6, line=dict(color="black", width=1))))  # fmt: skip
+    fig.add_trace(go.Scatter(x=[best[0]], y=[best[1]], mode="markers", marker=dict(color="red", size=12,
                              symbol="x"), name="best"))  # fmt: skip
-    fig.update_layout(title="final population on the (x0, x1) slice", height=420, margin=dict(t=40, b=40))
+    fig.update_layout(title=title, height=420, margin=dict(t=40, b=40))
     return fig
 
 
@@ -104,4 +120,5 @@ def render() -> None:
     st.caption(res.message)
     if names is not None:
         st.bar_chart({"weight": dict(zip(names, res.x, strict=True))}, height=300)
-    chart(st, _slice(problem, res, bounds), key="opt_slice")
+    fig = _slice(_contour(problem, res.x, bounds), res.population, res.x, "final population on the (x0, x1) slice")
+    chart(st, fig, key="opt_slice")
