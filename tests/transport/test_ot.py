@@ -102,3 +102,21 @@ def test_overrelaxation_changes_speed_not_the_answer(omega):
     assert res.value == pytest.approx(_pot_full(xa, xb, 0.05), rel=1e-7)
     with pytest.raises(ValueError, match="overrelaxation"):
         entropic_ot(xa, xb, overrelaxation=2.0)
+
+
+def test_grid_rows_equal_the_one_dimensional_formula():
+    # the vectorised rows of wasserstein_grid against wasserstein_1d row by row (and scipy for p = 1)
+    r = np.random.default_rng(7)
+    x = np.sort(r.normal(size=40))
+    a, b = r.random((6, 40)), r.random((6, 40))
+    a[2, :20] = 0.0  # rows with empty stretches
+    for p in (1.0, 2.0, 3.0):
+        rows = wasserstein_grid(a, b, x, p)
+        assert rows.shape == (6,)
+        for k in range(6):
+            assert rows[k] == pytest.approx(wasserstein_1d(x, x, a[k], b[k], p), rel=1e-12, abs=1e-14)
+    assert wasserstein_grid(a[0], b[0], x, 1) == pytest.approx(stats.wasserstein_distance(x, x, a[0], b[0]), 1e-12)
+    with pytest.raises(ValueError, match="increasing"):
+        wasserstein_grid(a, b, x[::-1], 1)
+    with pytest.raises(ValueError, match="zero mass"):
+        wasserstein_grid(np.zeros(40), b[0], x, 1)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from meanfolio.transport import wasserstein_1d
+from meanfolio.transport import wasserstein_grid
 
 from .config import MFGConfig
 from .continuation import Continuation, stages
@@ -276,9 +276,8 @@ def _run(problem, log: IterationLog, initial) -> None:
 def _wasserstein_change(x: np.ndarray, m_prev: np.ndarray, m: np.ndarray) -> tuple[float, float]:
     """(max_t W1, max_t W2) between two density paths on the grid x."""
     a, b = np.maximum(m_prev, 0.0), np.maximum(m, 0.0)
-    w1 = max(wasserstein_1d(x, x, a[n], b[n], 1.0) for n in range(m.shape[0]))
-    w2 = max(wasserstein_1d(x, x, a[n], b[n], 2.0) for n in range(m.shape[0]))
-    return float(w1), float(w2)
+    w1, w2 = wasserstein_grid(a, b, x, (1.0, 2.0))
+    return float(w1.max()), float(w2.max())
 
 
 def solve_mfg_1d(config: MFGConfig, m0, f, **kwargs) -> tuple[np.ndarray, np.ndarray, int]:
