@@ -5,8 +5,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from meanfolio.kinetic import preset, simulate
-from meanfolio.lab import APP, mfg_page
-from meanfolio.mfg import solve_mfg
+from meanfolio.lab import APP
+from meanfolio.mfg import Congestion, MeanTracking, MFGConfig, RunningCost, solve_mfg
 from meanfolio.optimize import differential_evolution
 from meanfolio.optimize.benchmarks.classic import CLASSIC
 from meanfolio.risk import compute_risk_metrics
@@ -30,11 +30,12 @@ def test_mfg_page_solves_what_the_library_solves(app):
     app.button(key="mfg_run").click().run()
     assert not app.exception and not app.error
     shown = metrics(app)
-    v = {"dim": "1D", "hamiltonian": mfg_page.HAMILTONIANS[0], "exponent": 3.0, "speed": 1.0, "potential": 1.0,
-         "congestion": 1.0, "log": 0.0, "tracking": 0.5, "viscosity": 0.1, "nx": 80, "nt": 50, "T": 1.0,
-         "method": "newton"}  # fmt: skip
-    config, m0, f, ham = mfg_page._problem(v)
-    sol = solve_mfg(config, m0, f, hamiltonian=ham)
+    # the same game written out here, not through the page's own builder
+    x = np.linspace(-3, 3, 80)
+    config = MFGConfig(nx=80, nt=50, x_min=-3, x_max=3, viscosity=0.1, tolerance=1e-8, max_iterations=200)
+    m0 = np.exp(-((x - 1.2) ** 2) / 0.3) + 0.6 * np.exp(-((x + 1.5) ** 2) / 0.2)
+    f = RunningCost(0.5 * x**2) + Congestion(1.0) + MeanTracking(0.5)
+    sol = solve_mfg(config, m0, f)
     assert shown["converged"] == "yes" and shown["iterations"] == str(sol.iterations)
     assert shown["residual"] == f"{sol.residual:.2e}" and shown["mass error"] == f"{sol.mass_error:.1e}"
     assert len(app.tabs) == 5

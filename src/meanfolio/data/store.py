@@ -88,7 +88,9 @@ class ResultStore:
         self.close()
 
     # -- writing -------------------------------------------------------------
-    def _transaction(self, statements: list[tuple[str, list]]) -> None:
+    def transaction(self, statements: list[tuple[str, list]]) -> None:
+        """Run (sql, params) pairs in one transaction (params a list of rows means executemany);
+        rolled back entirely on any error. Other tables of the same file (e.g. the sweeps') use it too."""
         self.con.execute("BEGIN TRANSACTION")
         try:
             for sql, params in statements:
@@ -105,7 +107,7 @@ class ResultStore:
         """Register a run (status "incomplete") and return its writer."""
         run_id = run_id or f"{kind}-{datetime.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
         text = json.dumps(_jsonable(config), sort_keys=True)
-        self._transaction([("INSERT INTO runs VALUES (?, ?, ?, NULL, 'incomplete', ?, '')",
+        self.transaction([("INSERT INTO runs VALUES (?, ?, ?, NULL, 'incomplete', ?, '')",
                             [run_id, kind, datetime.now(), text])])  # fmt: skip
         return Run(self, run_id)
 
@@ -124,7 +126,7 @@ class ResultStore:
         self._finish(run.run_id, "complete", "")
 
     def _finish(self, run_id: str, status: str, message: str) -> None:
-        self._transaction([("UPDATE runs SET status = ?, message = ?, finished = ? WHERE run_id = ?",
+        self.transaction([("UPDATE runs SET status = ?, message = ?, finished = ? WHERE run_id = ?",
                             [status, message[:2000], datetime.now(), run_id])])  # fmt: skip
 
     # -- reading -------------------------------------------------------------
@@ -229,7 +231,7 @@ class Run:
             else:
                 dtype, numbers, texts = "String", [None] * len(s), s.cast(pl.String).to_list()
             rows += [(self.run_id, name, i, j, col, dtype, numbers[i], texts[i]) for i in range(len(s))]
-        self.store._transaction([
+        self.store.transaction([
             ("DELETE FROM metric_cells WHERE run_id = ? AND table_name = ?", [self.run_id, name]),
             ("INSERT INTO metric_cells VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows),
         ] if rows else [])  # fmt: skip
@@ -249,7 +251,7 @@ class Run:
         pq.write_table(pa.table({"value": np.ascontiguousarray(arr).ravel()}), tmp)
         os.replace(tmp, final)  # atomic: a reader never sees half a file
         rel = f"{self.run_id}/{name}.parquet"
-        self.store._transaction([
+        self.store.transaction([
             ("DELETE FROM arrays WHERE run_id = ? AND name = ?", [self.run_id, name]),
             ("INSERT INTO arrays VALUES (?, ?, ?, ?, ?)", [self.run_id, name, rel, json.dumps(list(arr.shape)),
                                                            str(arr.dtype)]),

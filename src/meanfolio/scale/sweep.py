@@ -112,7 +112,7 @@ def _write(store: ResultStore, function: str, results: Iterable[tuple]) -> None:
     rows = [(pid, function, json.dumps(params, sort_keys=True, default=str), int(seed), status,
              json.dumps(metrics), error, seconds, worker, datetime.now())
             for pid, params, seed, status, metrics, error, seconds, worker in results]  # fmt: skip
-    store._transaction([("INSERT OR REPLACE INTO sweep_points VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)])
+    store.transaction([("INSERT OR REPLACE INTO sweep_points VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)])
 
 
 def _client(client):
