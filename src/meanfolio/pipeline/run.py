@@ -129,9 +129,9 @@ def run_pipeline(
             oos_dates = dates[first_test:]
             step("risk report")
             rows = []
+            oos_metrics = {s: compute_risk_metrics(None, oos_returns[s], periods=periods) for s in STRATEGIES}
             for s in STRATEGIES:
-                ins = compute_risk_metrics(weights[s], R, periods=periods)
-                out = compute_risk_metrics(None, oos_returns[s], periods=periods)
+                ins, out = compute_risk_metrics(weights[s], R, periods=periods), oos_metrics[s]
                 for metric in METRICS:
                     rows.append({"portfolio": s, "metric": metric, "in_sample": float(getattr(ins, metric)),
                                  "out_of_sample": float(getattr(out, metric))})  # fmt: skip
@@ -146,12 +146,8 @@ def run_pipeline(
                 "regime_merton_allocation": eq.target,
                 "equilibrium_mass_error": eq.mass_error,
                 "de_evaluations": int(de.nfev),
-                "oos_sharpe_mean_field_de": float(
-                    compute_risk_metrics(None, oos_returns["mean_field_de"], periods=periods).sharpe
-                ),  # fmt: skip
-                "oos_sharpe_equal_weight": float(
-                    compute_risk_metrics(None, oos_returns["equal_weight"], periods=periods).sharpe
-                ),  # fmt: skip
+                "oos_sharpe_mean_field_de": float(oos_metrics["mean_field_de"].sharpe),
+                "oos_sharpe_equal_weight": float(oos_metrics["equal_weight"].sharpe),
             }
             tables = {
                 "summary": pl.DataFrame(
