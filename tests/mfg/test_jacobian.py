@@ -7,6 +7,7 @@ from meanfolio.mfg import (
     Congestion,
     LogDensity,
     MarketImpact,
+    MeanInteraction,
     MeanTracking,
     MFGConfig,
     MFGProblem,
@@ -26,6 +27,7 @@ CASES = {
         None,
     ),
     "log+power": (PowerLaw(2.5), LogDensity(0.3), None),
+    "mean interaction": (Quadratic(), MeanInteraction(1.3) + MeanTracking(0.4), None),
     "terminal(m)": (Quadratic(), Congestion(1.0), MeanTracking(2.0)),
 }
 

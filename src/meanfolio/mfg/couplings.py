@@ -29,6 +29,7 @@ __all__ = [
     "LocalCoupling",
     "LogDensity",
     "MarketImpact",
+    "MeanInteraction",
     "MeanTracking",
     "RunningCost",
     "Scaled",
@@ -136,6 +137,11 @@ class CouplingSum(Coupling):
 
 def _zeros(state: CouplingState) -> np.ndarray:
     return np.zeros_like(state.m)
+
+
+def _axes(state: CouplingState) -> tuple[np.ndarray, ...]:
+    """The node coordinates per axis: (x,) in 1D, (x, y) in 2D."""
+    return (state.x,) if state.y is None else (state.x, state.y)
 
 
 @dataclass(frozen=True, eq=False)
@@ -255,22 +261,48 @@ class MeanTracking(Coupling):
     def __post_init__(self):
         object.__setattr__(self, "q", check_number("q", self.q))
 
-    @staticmethod
-    def _coordinates(state):
-        return (state.x,) if state.y is None else (state.x, state.y)
-
     def value(self, state):
         out = _zeros(state)
-        for z in self._coordinates(state):
+        for z in _axes(state):
             zbar = (state.m * z).sum(axis=-1, keepdims=True) * state.dx
             out += 0.5 * self.q * (z - zbar) ** 2
         return out
 
     def jacobian(self, state):
         pairs = []
-        for z in self._coordinates(state):
+        for z in _axes(state):
             zbar = (state.m * z).sum(axis=-1, keepdims=True) * state.dx
             pairs.append((-self.q * (z - zbar), np.broadcast_to(z * state.dx, state.m.shape).copy()))
+        return CouplingJacobian(_zeros(state), dm_lowrank=pairs)
+
+
+@dataclass(frozen=True)
+class MeanInteraction(Coupling):
+    """Non-local bilinear ``lam * x * mbar`` with ``mbar = int x m dx``: crowding of a position.
+
+    An agent holding x of an asset whose return falls by ``lam`` per unit of
+    the crowd's mean holding mbar pays ``lam x mbar`` per unit time (the
+    crowding term of ``meanfolio.games.AllocationGame``). Monotone in the
+    Lasry-Lions sense for lam >= 0: int (F(m1) - F(m2)) d(m1 - m2) = lam (mbar1 - mbar2)^2.
+    In 2D both coordinates count: ``lam (x xbar + y ybar)``.
+    """
+
+    lam: float = 1.0
+
+    def __post_init__(self):
+        object.__setattr__(self, "lam", check_number("lam", self.lam))
+
+    def value(self, state):
+        out = _zeros(state)
+        for z in _axes(state):
+            out += self.lam * z * (state.m * z).sum(axis=-1, keepdims=True) * state.dx
+        return out
+
+    def jacobian(self, state):
+        pairs = [
+            (np.broadcast_to(self.lam * z, state.m.shape).copy(), np.broadcast_to(z * state.dx, state.m.shape).copy())
+            for z in _axes(state)
+        ]
         return CouplingJacobian(_zeros(state), dm_lowrank=pairs)
 
 

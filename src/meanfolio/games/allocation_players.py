@@ -1,0 +1,205 @@
+"""N managers of the allocation game against its mean-field limit.
+
+The deviation problem. N - 1 managers play the mean-field feedback
+alpha = (b(t) - P(t) x)/kappa; one manager looks for its best response. Along
+a principal portfolio (y = Q'x, all terms split) its state is X = (y, z) with
+z the mean holding of the others, and the empirical mean it faces is
+ybar = y/N + (1 - 1/N) z. Its running cost is
+
+    kappa/2 a^2 + (gamma s/2 + lam/N) y^2 + (eta/2)(1 - 1/N)^2 (y - z)^2 - mu_y y + lam (1 - 1/N) y z,
+
+with dy = a dt + sigma dW and dz = (b - p z)/kappa dt + sigma/sqrt(N - 1) dB:
+a linear-quadratic control problem solved exactly by :mod:`._lq`.
+
+Rates. Without noise and with equal starts, z follows the mean-field path
+exactly; the best response differs from the mean-field feedback only through
+the manager's own weight 1/N in ybar (the terms lam/N and eta(1 - 1/N)^2), so
+it moves by O(1/N) and, the cost being stationary at the mean-field
+feedback to first order, the gain is O(1/N^2). With noise (or dispersed
+starts) z fluctuates around the mean-field path with variance O(1/N); the best
+response reacts to z - zbar linearly and gains a quadratic amount of it:
+O(1/N), which dominates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from meanfolio._rng import SeedLike, as_generator
+from meanfolio._validation import check_array, check_integer, check_number
+
+from ._lq import LinearQuadratic, feedback_cost, optimal_cost, optimal_feedback
+from .nash import EpsilonNash, check_player_counts
+
+__all__ = ["AllocationSimulation", "allocation_epsilon_nash", "deviation_problem", "simulate_managers"]
+
+DEFAULT_PLAYERS = (2, 3, 5, 10, 20, 50, 100, 200, 500, 1000)
+
+
+def deviation_problem(solution, n_players: int) -> tuple[LinearQuadratic, callable]:
+    """The deviator's LQ problem (batched over principal portfolios) and the mean-field feedback in it."""
+    game = solution.game
+    s, _ = game.eigen
+    d, N = s.size, n_players
+    kappa, lam, eta, sigma = game.trading_cost, game.crowding, game.dispersion, game.volatility
+    w = 1.0 - 1.0 / N
+    Q = np.zeros((d, 2, 2))
+    Q[:, 0, 0] = game.risk_aversion * s + 2.0 * lam / N + eta * w**2
+    Q[:, 0, 1] = Q[:, 1, 0] = lam * w - eta * w**2
+    Q[:, 1, 1] = eta * w**2
+    q = np.zeros((d, 2))
+    q[:, 0] = -(game.eigen[1].T @ game.mu)
+    B = np.zeros((d, 2, 1))
+    B[:, 0, 0] = 1.0
+    noise = np.zeros((d, 2, 2))
+    noise[:, 0, 0] = sigma**2
+    noise[:, 1, 1] = sigma**2 / (N - 1)
+    y0 = solution.mean_principal[0]
+
+    def coefficients(t: float) -> tuple[np.ndarray, np.ndarray]:
+        p, _, b = game.principal_path(y0, np.array([t]))
+        return p[0], b[0]
+
+    def A(t):
+        out = np.zeros((d, 2, 2))
+        out[:, 1, 1] = -coefficients(t)[0] / kappa
+        return out
+
+    def c(t):
+        out = np.zeros((d, 2))
+        out[:, 1] = coefficients(t)[1] / kappa
+        return out
+
+    problem = LinearQuadratic(horizon=game.horizon, A=A, B=B, R=np.full((d, 1, 1), kappa), Q=Q, q=q, c=c, noise=noise)
+
+    def mean_field_feedback(t):
+        p, b = coefficients(t)
+        F = np.zeros((d, 1, 2))
+        F[:, 0, 0] = p / kappa
+        return F, (b / kappa)[:, None]
+
+    return problem, mean_field_feedback
+
+
+def allocation_epsilon_nash(game, x0, n_players=DEFAULT_PLAYERS, *, initial_variance: float = 0.0) -> EpsilonNash:
+    """The epsilon-Nash gap of the mean-field feedback in the N-manager allocation game (exact).
+
+    ``x0`` (d,) is every manager's mean starting holding; ``initial_variance``
+    (>= 0) the variance of each manager's start per principal portfolio. The
+    gap is summed over principal portfolios, in the game's utility units.
+    """
+    counts = check_player_counts(n_players)
+    v0 = check_number("initial_variance", initial_variance, low=0)
+    x0 = check_array("x0", x0, shape=(game.n_assets,))
+    solution = game.solve(x0, 8)
+    y0 = game.eigen[1].T @ x0
+    gaps = []
+    for N in counts:
+        problem, mf = deviation_problem(solution, int(N))
+        start = np.stack([y0, y0], axis=1)
+        cov0 = np.zeros((y0.size, 2, 2))
+        cov0[:, 0, 0], cov0[:, 1, 1] = v0, v0 / (N - 1)
+        gap = feedback_cost(problem, mf, start, cov0) - optimal_cost(problem, start, cov0)
+        gaps.append(float(np.sum(gap)))
+    noisy = game.volatility > 0 or v0 > 0
+    return EpsilonNash.from_gaps(
+        "allocation",
+        counts,
+        np.maximum(gaps, 0.0),
+        derived_rate=-1.0 if noisy else -2.0,
+        fit_from=100,  # the last decade of N, where the leading term dominates
+        method="exact (Riccati and Lyapunov ODEs of the deviation problem)",
+        derivation=(
+            "fluctuation of the others' mean (variance O(1/N)), gain quadratic in it: O(1/N)"
+            if noisy
+            else "self-influence 1/N moves the best response by O(1/N); the gain is quadratic: O(1/N^2)"
+        ),
+    )
+
+
+@dataclass
+class AllocationSimulation:
+    """Monte Carlo of N managers (Euler-Maruyama).
+
+    Attributes
+    ----------
+    t : ndarray (nt+1,)
+    holdings : ndarray (nt+1, N, d)
+        The first path's holdings of every manager.
+    mean_holdings : ndarray (n_paths, nt+1, d)
+        The empirical mean holdings per path.
+    costs : ndarray (n_paths, N)
+        Each manager's realised cost int [kappa/2 |a|^2 + gamma/2 x'Sigma x + eta/2 |x - xbar|^2
+        - x.(mu - lam xbar)] dt (left-point rule; minus the utility).
+    deviator : bool
+        Whether manager 0 played its best response.
+    """
+
+    t: np.ndarray
+    holdings: np.ndarray
+    mean_holdings: np.ndarray
+    costs: np.ndarray
+    deviator: bool
+
+    def plot(self, path=None, *, asset: int = 0, managers: int = 20):
+        from meanfolio.plotting import new_figure, save_figure
+
+        fig, (ax,) = new_figure(1)
+        ax.plot(self.t, self.holdings[:, :managers, asset], lw=0.7, alpha=0.6)
+        ax.plot(self.t, self.mean_holdings[0, :, asset], "k", lw=2, label="empirical mean")
+        ax.set_xlabel("t")
+        ax.set_ylabel(f"holding of asset {asset}")
+        ax.legend()
+        if path is not None:
+            save_figure(fig, path)
+        return fig
+
+
+def simulate_managers(
+    solution,
+    n_players: int,
+    *,
+    seed: SeedLike = None,
+    n_paths: int = 1,
+    initial_spread: float = 0.0,
+    deviator: bool = False,
+) -> AllocationSimulation:
+    """N managers, each starting at ``solution.mean[0]`` plus N(0, initial_spread^2) per principal
+    portfolio, trading with the mean-field feedback on the solution's time grid (manager 0 with its
+    exact best response if ``deviator``)."""
+    game = solution.game
+    N = check_integer("n_players", n_players, low=1 if not deviator else 2)
+    n_paths = check_integer("n_paths", n_paths, low=1)
+    spread = check_number("initial_spread", initial_spread, low=0)
+    rng = as_generator(seed)
+    s, Qv = game.eigen
+    d, t = s.size, solution.t
+    dt = np.diff(t)
+    kappa, sigma = game.trading_cost, game.volatility
+    best = optimal_feedback(deviation_problem(solution, N)[0]) if deviator else None
+    y = solution.mean_principal[0] + spread * rng.standard_normal((n_paths, N, d))
+    costs = np.zeros((n_paths, N))
+    means = np.empty((n_paths, t.size, d))
+    first = np.empty((t.size, N, d))
+    for n in range(t.size):
+        ybar = y.mean(axis=1, keepdims=True)
+        means[:, n] = ybar[:, 0] @ Qv.T
+        first[n] = y[0] @ Qv.T
+        if n == t.size - 1:
+            break
+        a = (solution.offset_principal[n] - solution.gain_eigenvalues[n] * y) / kappa
+        if best is not None:
+            F, h = best(t[n])
+            z = (ybar[:, 0] * N - y[:, 0]) / (N - 1)
+            a[:, 0] = -F[:, 0, 0] * y[:, 0] - F[:, 0, 1] * z + h[:, 0]
+        rate = (
+            0.5 * kappa * a**2
+            + 0.5 * game.risk_aversion * s * y**2
+            + 0.5 * game.dispersion * (y - ybar) ** 2
+            - y * ((Qv.T @ game.mu) - game.crowding * ybar)
+        )
+        costs += rate.sum(axis=2) * dt[n]
+        y = y + a * dt[n] + sigma * np.sqrt(dt[n]) * rng.standard_normal(y.shape)
+    return AllocationSimulation(t=t, holdings=first, mean_holdings=means, costs=costs, deviator=deviator)
