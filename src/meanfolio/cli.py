@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from meanfolio import __version__
+from meanfolio.games.cli import games_app
 from meanfolio.kinetic.cli import kinetic_app
 from meanfolio.mfg import MFGConfig, MFGSolution, solve_mfg
 from meanfolio.mfg.scenario import MFGScenario
@@ -23,6 +24,7 @@ app = typer.Typer(help="meanfolio: mean-field models of portfolios and markets."
 mfg_app = typer.Typer(help="Mean-field games.", no_args_is_help=True)
 app.add_typer(mfg_app, name="mfg")
 app.add_typer(kinetic_app, name="kinetic")
+app.add_typer(games_app, name="games")
 app.add_typer(risk_app, name="risk")
 app.add_typer(regimes_app, name="regimes")
 app.add_typer(pipeline_app, name="pipeline")

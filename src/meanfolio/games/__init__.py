@@ -17,6 +17,12 @@ from .allocation import AllocationGame, AllocationSolution
 from .allocation_pde import AllocationPDE, solve_allocation_pde
 from .allocation_players import AllocationSimulation, allocation_epsilon_nash, simulate_managers
 from .nash import EpsilonNash, fit_rate
+from .trade_crowding import (
+    TradeCrowdingSolution,
+    crowding_deviation_problem,
+    trade_crowding,
+    trade_crowding_epsilon_nash,
+)
 
 __all__ = [
     "AllocationGame",
@@ -24,8 +30,12 @@ __all__ = [
     "AllocationSimulation",
     "AllocationSolution",
     "EpsilonNash",
+    "TradeCrowdingSolution",
     "allocation_epsilon_nash",
+    "crowding_deviation_problem",
     "fit_rate",
     "simulate_managers",
     "solve_allocation_pde",
+    "trade_crowding",
+    "trade_crowding_epsilon_nash",
 ]

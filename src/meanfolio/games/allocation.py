@@ -158,6 +158,23 @@ class AllocationGame:
                 "risk_aversion * cov + crowding * I positive definite (give crowding > 0 or a regular cov)"
             )
 
+    @classmethod
+    def from_returns(cls, returns, *, periods_per_year: float = 252.0, assets=None, **params) -> AllocationGame:
+        """A game whose mu and cov are estimated from periodic returns (T, d), annualised.
+
+        mu is the sample mean times ``periods_per_year``; cov the Ledoit-Wolf
+        shrinkage estimate (scikit-learn's ``LedoitWolf``) times ``periods_per_year``.
+        The other parameters are passed to the constructor.
+        """
+        from sklearn.covariance import LedoitWolf
+
+        returns = check_array("returns", returns, ndim=2)
+        if returns.shape[0] < 2:
+            raise ValueError(f"returns has shape {returns.shape} which is not allowed: expected at least 2 rows")
+        periods = check_number("periods_per_year", periods_per_year, low=0, low_inclusive=False)
+        cov = LedoitWolf().fit(returns).covariance_ * periods
+        return cls(returns.mean(axis=0) * periods, cov, assets=assets, **params)
+
     # -- the principal portfolios ------------------------------------------
     @cached_property
     def eigen(self) -> tuple[np.ndarray, np.ndarray]:

@@ -98,6 +98,19 @@ def _box(center_path: np.ndarray, spread: np.ndarray, width: float) -> tuple[flo
     return lo, hi
 
 
+def _closed_form_start(exact, k: int, y: np.ndarray, kappa: float) -> tuple[np.ndarray, np.ndarray]:
+    """Newton's start: the Riccati route's value (p y^2/2 - b y)/kappa and Gaussian crowd on the grid.
+
+    For the quadratic cost this is the discrete solution up to the scheme's
+    error, so Newton needs a few steps; for other costs it is still a
+    sensible guess (same mean path and dispersion)."""
+    p, b = exact.gain_eigenvalues[:, k, None], exact.offset_principal[:, k, None]
+    mean, var = exact.mean_principal[:, k, None], exact.crowd_variance[:, k, None]
+    u = (0.5 * p * y**2 - b * y) / kappa
+    m = np.exp(-0.5 * (y - mean) ** 2 / np.maximum(var, (y[1] - y[0]) ** 2))
+    return u, m / ((y[1] - y[0]) * m.sum(axis=1, keepdims=True))
+
+
 def solve_allocation_pde(
     game,
     x0,
@@ -163,7 +176,7 @@ def solve_allocation_pde(
             f = f + MeanInteraction(game.crowding / kappa)
         if game.dispersion:
             f = f + MeanTracking(game.dispersion / kappa)
-        sol = solve_mfg(config, m0, f, hamiltonian=hamiltonian)
+        sol = solve_mfg(config, m0, f, hamiltonian=hamiltonian, initial=_closed_form_start(exact, k, y, kappa))
         dy = sol.x[1] - sol.x[0]
         mean = dy * (sol.m * sol.x).sum(axis=1)
         sols.append(sol)
