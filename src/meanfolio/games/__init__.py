@@ -17,6 +17,13 @@ from .allocation import AllocationGame, AllocationSolution
 from .allocation_pde import AllocationPDE, solve_allocation_pde
 from .allocation_players import AllocationSimulation, allocation_epsilon_nash, simulate_managers
 from .nash import EpsilonNash, fit_rate
+from .systemic_risk import (
+    SystemicRiskModel,
+    SystemicRiskSimulation,
+    SystemicRiskSolution,
+    systemic_risk,
+    systemic_risk_epsilon_nash,
+)
 from .trade_crowding import (
     TradeCrowdingSolution,
     crowding_deviation_problem,
@@ -30,12 +37,17 @@ __all__ = [
     "AllocationSimulation",
     "AllocationSolution",
     "EpsilonNash",
+    "SystemicRiskModel",
+    "SystemicRiskSimulation",
+    "SystemicRiskSolution",
     "TradeCrowdingSolution",
     "allocation_epsilon_nash",
     "crowding_deviation_problem",
     "fit_rate",
     "simulate_managers",
     "solve_allocation_pde",
+    "systemic_risk",
+    "systemic_risk_epsilon_nash",
     "trade_crowding",
     "trade_crowding_epsilon_nash",
 ]
