@@ -1,6 +1,7 @@
 """``meanfolio games ...``: the printed numbers are the library's, figures are written, bad input exits 2."""
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from meanfolio.cli import app
@@ -34,3 +35,40 @@ def test_allocation_bad_input_is_one_line(tmp_path):
     blocker.write_text("")
     result = runner.invoke(app, ["games", "allocation", "--out", str(blocker / "sub")])
     assert result.exit_code == 2 and "--out" in result.output
+
+
+def _value(output: str, label: str) -> str:
+    line = next(line for line in output.splitlines() if label in line)
+    return line.split("│")[-2].strip()
+
+
+def test_systemic_risk_prints_eta_and_defaults(tmp_path):
+    from meanfolio.games import systemic_risk
+
+    args = ["games", "systemic-risk", "--a", "2", "--banks", "5", "--paths", "300", "--out", str(tmp_path)]
+    result = runner.invoke(app, args, terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert float(_value(result.output, "eta(0), mean field")) == pytest.approx(
+        systemic_risk(2.0, 0.5, 1.0, 0.3, 1.0, 1.0).eta[0], abs=1e-5
+    )
+    assert float(_value(result.output, "eta(0), N = 5")) == pytest.approx(
+        systemic_risk(2.0, 0.5, 1.0, 0.3, 1.0, 1.0, n_players=5).eta[0], abs=1e-5
+    )
+    assert "fitted slope" in result.output
+    assert (tmp_path / "systemic_risk_paths.png").stat().st_size > 10_000
+    bad = runner.invoke(app, ["games", "systemic-risk", "--q", "2", "--epsilon", "1"])
+    assert bad.exit_code == 2 and "q" in bad.output and "Traceback" not in bad.output
+
+
+def test_trade_crowding_prints_the_inventory_path(tmp_path):
+    from meanfolio.games import trade_crowding
+
+    result = runner.invoke(
+        app, ["games", "trade-crowding", "--impact", "0.8", "--out", str(tmp_path)], terminal_width=200
+    )
+    assert result.exit_code == 0, result.output
+    _, at_t = _value(result.output, "impact 0.8: mean inventory").split(", ")
+    assert float(at_t) == pytest.approx(trade_crowding(1.0, 0.5, 2.0, 0.8, 1.0, 1.0).mean_inventory[-1], abs=1e-5)
+    assert (tmp_path / "trade_crowding_epsilon_nash.png").stat().st_size > 10_000
+    bad = runner.invoke(app, ["games", "trade-crowding", "--kappa", "0"])
+    assert bad.exit_code == 2 and "kappa = 0.0" in bad.output
