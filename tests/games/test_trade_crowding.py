@@ -191,3 +191,19 @@ def test_bad_input_epsilon_nash():
         trade_crowding_epsilon_nash(1.0, 0.0, 0.0, 10.0, 1.0, 1.0, n_players=[2, 5])
     with pytest.raises(ValueError, match="i = 999"):
         trade_crowding(*BASE, nt=10).control(999, 0.0)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [(0.1, 0.0, 0.0, 5.0, 5.0, 1.0), (0.1, 0.01, 0.0, 5.0, 5.0, 1.0), (0.1, 0.0, 0.3, -5.0, 5.0, 1.0)],
+)
+def test_large_impact_horizon_stays_finite_and_exact(params):
+    # phi = A = 0 with alpha T / kappa = 250: D(T) once cancelled to 0 and gave inf/nan
+    sol = trade_crowding(*params, nt=2000)
+    assert np.all(np.isfinite(sol.mean_inventory)) and np.all(np.isfinite(sol.mean_speed))
+    kappa, phi, A, _, _, q0 = params
+    assert sol.mean_inventory[0] == pytest.approx(q0)
+    assert kappa * sol.mean_speed[-1] + A * sol.mean_inventory[-1] == pytest.approx(0.0, abs=1e-10)
+    if phi == 0 and A == 0:  # nothing to liquidate for: nobody trades
+        np.testing.assert_allclose(sol.mean_inventory, q0, atol=1e-12)
+        np.testing.assert_allclose(sol.mean_speed, 0.0, atol=1e-12)

@@ -68,15 +68,14 @@ def _check_parameters(kappa, phi, terminal_penalty, impact, horizon, q0) -> tupl
     )
 
 
-def _shifted(theta: float, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """exp(-theta tau) cosh(theta tau) and exp(-theta tau) sinh(theta tau)/theta (no overflow)."""
-    decay = np.exp(-2.0 * theta * tau)
-    sinh = -np.expm1(-2.0 * theta * tau) / (2.0 * theta) if theta > 0 else tau.astype(float)
-    return 0.5 * (1.0 + decay), sinh
-
-
 def _exact(params: tuple[float, ...], t) -> tuple[np.ndarray, ...]:
-    """(E, E', h1, h2) at the times t (closed forms of the module docstring)."""
+    """(E, E', h1, h2) at the times t (closed forms of the module docstring).
+
+    With theta > 0, D(tau) = (c+ e^{theta tau} + c- e^{-theta tau}) / (2 theta) where
+    c+ = kappa (theta - rho) + A >= A >= 0 (theta - rho computed without cancellation) and
+    c- = kappa (theta + rho) - A, c+ + c- = 2 kappa theta > 0. E and E' are evaluated from
+    log D and D'/D, so a large |rho| T (c+ tiny, e^{-2 theta T} underflowing) loses nothing.
+    """
     kappa, phi, A, alpha, T, q0 = params
     t = np.asarray(t, dtype=np.float64)
     tau = T - t
@@ -85,14 +84,26 @@ def _exact(params: tuple[float, ...], t) -> tuple[np.ndarray, ...]:
     h2 = (A + phi * s) / (1.0 + A * s / kappa)
     rho = alpha / (4.0 * kappa)
     theta = np.sqrt(rho**2 + phi / kappa)
-    b = A - kappa * rho
-    ch, sh = _shifted(theta, tau)
-    ch_T, sh_T = _shifted(theta, np.array(T))
-    # D(tau)/D(T) = exp(-theta t) Dn(tau)/Dn(T) with Dn = exp(-theta tau) D (tau).
-    scale = q0 * np.exp(-(rho + theta) * t) / (kappa * ch_T + b * sh_T)
-    mean = scale * (kappa * ch + b * sh)
-    # dE/dt = -rho E - q0 exp(-rho t) D'(tau)/D(T),  D' = kappa theta sinh + b cosh.
-    speed = -rho * mean - scale * (kappa * theta**2 * sh + b * ch)
+    if theta == 0.0:  # phi = 0 and alpha = 0: D(tau) = kappa + A tau
+        mean = q0 * (kappa + A * tau) / (kappa + A * T)
+        speed = np.full_like(tau, -q0 * A / (kappa + A * T))
+    else:
+        # theta - rho = (phi/kappa) / (theta + rho) when rho > 0 (no cancellation)
+        gap = (phi / kappa) / (theta + rho) if rho > 0 else theta - rho
+        c_plus, c_minus = kappa * gap + A, kappa * (theta + rho) - A
+
+        def log_d(x):  # log(e^{-theta x} D(x) 2 theta) = log(c+ + c- e^{-2 theta x})
+            if c_minus > 0 and c_plus > 0:
+                return np.logaddexp(np.log(c_plus), np.log(c_minus) - 2.0 * theta * x)
+            if c_minus > 0:  # c+ = 0
+                return np.log(c_minus) - 2.0 * theta * x
+            return np.log(c_plus + c_minus * np.exp(-2.0 * theta * x))  # c- <= 0 < c+: >= log(2 kappa theta)
+
+        decay = np.exp(-2.0 * theta * tau)
+        d_ratio = theta * (c_plus - c_minus * decay) / (c_plus + c_minus * decay)  # D'(tau)/D(tau)
+        # E = q0 e^{-rho t} D(tau)/D(T) = q0 exp(-(rho + theta) t + log_d(tau) - log_d(T))
+        mean = q0 * np.exp(-(rho + theta) * t + log_d(tau) - log_d(np.asarray(T, dtype=float)))
+        speed = mean * (-rho - d_ratio)  # dE/dt = E (-rho - D'(tau)/D(tau))
     h1 = 2.0 * kappa * speed + 2.0 * h2 * mean
     return mean, speed, h1, h2
 
