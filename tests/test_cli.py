@@ -85,6 +85,9 @@ def test_demo_writes_figures(tmp_path):
     assert (tmp_path / "seed_example.png").exists() and (tmp_path / "lq_game.png").exists()
     assert "LQ game vs closed form" in result.output
     assert len(list((tmp_path / "kinetic").glob("fig*.png"))) == 9
+    # the allocation game on the same stocks: its holdings table and figures
+    assert "price of anarchy" in result.output
+    assert len(list((tmp_path / "games").glob("allocation_*.png"))) == 4
     # the pipeline ran first: its report and its run in the store
     reports = list((tmp_path / "pipeline").glob("*/report.html"))
     assert len(reports) == 1 and "pipeline report:" in result.output

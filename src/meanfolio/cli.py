@@ -167,6 +167,10 @@ def demo(
     cfg = PipelineConfig.from_dict({"store": str(output_dir / "runs.duckdb"),
                                     "report": {"output_dir": str(output_dir / "pipeline"), "folds": 2}})  # fmt: skip
     pipeline = run_with_progress(cfg)
+    # 0b. The headline game: N portfolio managers under crowding on the same stocks.
+    from meanfolio.games.cli import allocation
+
+    allocation(out=output_dir / "games")
     # 1. The seed example, with a two-bump crowd confined by the cost x^2/2.
     x = np.linspace(-5, 5, 200)
     sol = solve_mfg(**seed_example(m0=np.exp(-((x - 1.5) ** 2) / 0.5) + 0.5 * np.exp(-((x + 2) ** 2))))

@@ -53,7 +53,7 @@ execution of portfolio transactions (2001).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -117,6 +117,7 @@ class AllocationGame:
 
     mu: np.ndarray
     cov: np.ndarray
+    _: KW_ONLY
     risk_aversion: float
     crowding: float
     trading_cost: float
