@@ -23,6 +23,7 @@ O(1/N), which dominates.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,7 +39,7 @@ __all__ = ["AllocationSimulation", "allocation_epsilon_nash", "deviation_problem
 DEFAULT_PLAYERS = (2, 3, 5, 10, 20, 50, 100, 200, 500, 1000)
 
 
-def deviation_problem(solution, n_players: int) -> tuple[LinearQuadratic, callable]:
+def deviation_problem(solution, n_players: int) -> tuple[LinearQuadratic, Callable]:
     """The deviator's LQ problem (batched over principal portfolios) and the mean-field feedback in it."""
     game = solution.game
     s, _ = game.eigen
