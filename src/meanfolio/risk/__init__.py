@@ -20,19 +20,31 @@ from .metrics import (
     var,
 )
 from .report import RiskMetrics, compute_risk_metrics, portfolio_returns
+from .sharpe import (
+    SharpeDifferenceTest,
+    deflated_sharpe_ratio,
+    expected_max_sharpe,
+    probabilistic_sharpe_ratio,
+    sharpe_confidence_interval,
+    sharpe_difference_test,
+    sharpe_standard_error,
+)
 
 __all__ = [
     "BootstrapResult",
     "RiskMetrics",
+    "SharpeDifferenceTest",
     "annual_return",
     "annual_volatility",
     "bootstrap_ci",
     "calmar_ratio",
     "compute_risk_metrics",
     "cvar",
+    "deflated_sharpe_ratio",
     "downside_deviation",
     "drawdown_series",
     "excess_kurtosis",
+    "expected_max_sharpe",
     "expected_rs",
     "fractional_gaussian_noise",
     "half_life",
@@ -42,7 +54,11 @@ __all__ = [
     "max_drawdown_duration",
     "omega_ratio",
     "portfolio_returns",
+    "probabilistic_sharpe_ratio",
+    "sharpe_confidence_interval",
+    "sharpe_difference_test",
     "sharpe_ratio",
+    "sharpe_standard_error",
     "skewness",
     "sortino_ratio",
     "tail_ratio",
