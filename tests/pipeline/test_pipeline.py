@@ -1,39 +1,43 @@
-"""The pipeline on a synthetic market whose answer is known, its store, report, CLI and failures."""
+"""The backtest pipeline on a synthetic market: outputs, store, no look-ahead, crowding, CLI, failures."""
+
+import json
+from html import escape
 
 import numpy as np
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from meanfolio.backtest import run_backtest
 from meanfolio.cli import app
 from meanfolio.data import PriceTable, ResultStore, write_prices
 from meanfolio.pipeline import PipelineConfig, load_config, run_pipeline
 from meanfolio.pipeline import run as run_module
-from meanfolio.pipeline.config import PortfolioConfig
-from meanfolio.pipeline.stages import mean_variance_weights, search_portfolio
+from meanfolio.risk import sharpe_ratio
 
 
-def synthetic_market(T=1200, seed=0):
-    """Asset STAR: daily mean 0.15 %, vol 1 % (Sharpe ~2.4/yr); four others: mean 0.01 %, vol 1.5 %."""
+def synthetic_market(T=900, seed=0):
+    """Asset STAR: daily mean 0.15 %, vol 1 % (Sharpe ~2.4/yr); four others: mean 0.03 %, vol 1.5 %."""
     rng = np.random.default_rng(seed)
-    mu = np.array([0.0015, 0.0001, 0.0001, 0.0001, 0.0001])
+    mu = np.array([0.0015, 0.0003, 0.0003, 0.0003, 0.0003])
     vol = np.array([0.010, 0.015, 0.015, 0.015, 0.015])
-    common = rng.standard_normal((T, 1)) * 0.004
-    r = mu + vol * rng.standard_normal((T, 5)) + common
+    r = mu + vol * rng.standard_normal((T, 5)) + rng.standard_normal((T, 1)) * 0.004
     prices = 50 * np.cumprod(1 + r, axis=0)
     dates = np.datetime64("2015-01-01") + np.arange(T)
     return PriceTable(dates, ("STAR", "B", "C", "D", "E"), prices, "synthetic")
 
 
-def small_config(tmp_path, **overrides):
+def small_config(tmp_path, **sections):
     raw = {
         "store": str(tmp_path / "runs.duckdb"),
-        "regimes": {"n_init": 2, "max_iter": 100},
-        "equilibrium": {"nx": 81, "nt": 41},
-        "portfolio": {"max_evaluations": 4000},
-        "report": {"output_dir": str(tmp_path / "out"), "folds": 2, "test_fraction": 0.3},
+        "backtest": {"window": 250, "rebalance": "monthly", "cost_bps": 10},
+        "constraints": {"max_weight": 1.0},
+        "statistics": {"n_boot": 200},
+        "regimes": {"n_init": 1, "max_iter": 50},
+        "report": {"output_dir": str(tmp_path / "out")},
     }
-    for key, value in overrides.items():
-        raw.setdefault(key, {}).update(value) if isinstance(value, dict) else raw.__setitem__(key, value)
+    for key, value in sections.items():
+        raw[key] = {**raw.get(key, {}), **value} if isinstance(value, dict) else value
     return PipelineConfig.from_dict(raw)
 
 
@@ -42,108 +46,174 @@ def market():
     return synthetic_market()
 
 
-def test_pipeline_picks_the_high_sharpe_asset_and_writes_everything(tmp_path, market):
-    cfg = small_config(tmp_path)
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory, market):
+    tmp = tmp_path_factory.mktemp("pipeline")
+    cfg = small_config(tmp, sweep={"crowding": [0.3]})
     stages = []
-    res = run_pipeline(cfg, prices=market, progress=stages.append)
-    assert stages[0] == "data" and stages[-1] == "figures and HTML" and len(stages) == 6
-    w = res.weights["mean_field_de"]
-    assert w.argmax() == 0 and w[0] > 0.6, w
-    assert w.sum() == pytest.approx(1.0) and w.min() >= 0
-    assert res.weights["mean_variance"][0] > 0.6
-    assert res.equilibrium.mass_error < 1e-12
-    assert res.equilibrium.solution.m.min() >= 0
-    # the report holds this run's numbers
-    html = res.report.read_text()
-    metrics = res.tables["metrics"]
-    chosen = metrics.filter((metrics["portfolio"] == "mean_field_de") & (metrics["metric"] == "sharpe"))
-    sharpe = chosen["out_of_sample"][0]
-    assert f"{sharpe:.4g}" in html and res.run_id in html and html.count("data:image/png;base64,") == 4
-    for name in ("regimes", "equilibrium", "weights", "out_of_sample"):
-        assert res.figures[name].stat().st_size > 5000
-    # the store gives back what was written
+    return cfg, run_pipeline(cfg, prices=market, progress=stages.append, out=tmp / "out"), stages
+
+
+def test_outputs_hold_the_run_numbers(finished):
+    cfg, res, stages = finished
+    assert stages[0] == "data" and stages[-1] == "report"
+    out = res.output_dir
+    summary = json.loads((out / "summary.json").read_text())
+    keys = {"annual_return", "volatility", "sharpe", "sharpe_ci", "sortino", "max_drawdown", "cvar_95", "turnover"}
+    assert set(summary["strategies"]) == set(cfg.strategies)
+    for s in summary["strategies"].values():
+        assert keys | {"cost"} <= set(s) and s["sharpe_ci"][0] < s["sharpe"] < s["sharpe_ci"][1]
+    mf = summary["strategies"]["mean_field"]
+    assert set(mf["sharpe_diff_pvalue"]) == set(cfg.strategies) - {"mean_field"}
+    assert 0 <= mf["deflated_sharpe"] <= 1 and mf["n_trials"] == summary["n_trials"] == 2
+    assert summary["rebalances"] == len(res.backtest.rebalance_dates) and summary["config"]["backtest"]["window"] == 250
+    # the CSV files are the backtest: Sharpe and turnover recomputed from them equal the summary's
+    returns = pl.read_csv(out / "returns.csv")
+    assert returns.columns == ["date", "strategy", "gross", "net", "turnover", "cost"]
+    net = returns.filter(pl.col("strategy") == "mean_field")["net"].to_numpy()
+    assert sharpe_ratio(net) == pytest.approx(mf["sharpe"], rel=1e-12)
+    weights = pl.read_csv(out / "weights.csv")
+    assert weights.columns[:4] == ["date", "strategy", "asset", "weight"]
+    last = weights.filter((pl.col("strategy") == "mean_field") & (pl.col("date") == weights["date"].max()))
+    np.testing.assert_allclose(last["weight"].to_numpy(), res.backtest.weights["mean_field"][-1], atol=1e-15)
+    # the HTML is self-contained and shows this run's statistics and verdict
+    html = (out / "report.html").read_text()
+    assert res.run_id in html and f"{mf['sharpe']:.4g}" in html and "http" not in html.replace("http-equiv", "")
+    assert html.count("data:image/png;base64,") == len(res.figures) == 5
+    assert escape(res.verdict) in html
     with ResultStore(cfg.store) as store:
         rec = store.get_run(res.run_id)
-        assert rec.status == "complete" and rec.config["portfolio"]["max_evaluations"] == 4000
+        assert rec.status == "complete"
         back = store.metrics(res.run_id)
-        for name in ("summary", "weights", "metrics", "regimes", "folds", "regime_metrics"):
-            assert back[name].equals(res.tables[name]), name
-        arrays = store.arrays(res.run_id)
-        np.testing.assert_array_equal(arrays["m"], res.equilibrium.solution.m)
-        np.testing.assert_array_equal(arrays["weights"][0], w)
-    # walk-forward: out-of-sample returns are the held weights on the test dates only
-    R, _ = market.returns()
-    first = int(round(R.shape[0] * 0.7))
-    assert res.oos_returns["equal_weight"].size == R.shape[0] - first
-    np.testing.assert_allclose(res.oos_returns["equal_weight"], R[first:].mean(axis=1))
+        assert back["returns"].height == returns.height and back["sweep"].height == 2
 
 
-def test_de_matches_scipy_mean_variance_without_penalty(market):
-    # Without the equilibrium penalty, L-SHADE on the simplex finds scipy's SLSQP optimum.
-    R, _ = market.returns()
-    pc = PortfolioConfig(risk_aversion=3.0, deviation_penalty=0.0, max_evaluations=8000)
-    w_de, _ = search_portfolio(R, np.full(5, 0.2), pc, 252)
-    w_mv = mean_variance_weights(R, 3.0, 252)
-    np.testing.assert_allclose(w_de, w_mv, atol=2e-3)
+def test_statistics_are_consistent_with_the_series(finished):
+    _, res, _ = finished
+    bt = res.backtest
+    for name, s in res.statistics.items():
+        cost = np.asarray(bt.cost[name])
+        assert s["cost"] == pytest.approx(cost.sum() / bt.years, rel=1e-12)
+        np.testing.assert_allclose(np.asarray(bt.gross[name]) - cost, bt.net[name], atol=1e-15)
+    # every optimiser that uses means holds more of the star asset than equal weight, on average
+    for name in ("mean_field", "cooperative", "mean_variance"):
+        assert bt.weights[name][:, 0].mean() > 0.3, name
+
+
+def test_crowding_shrinks_the_crowded_asset(tmp_path, market):
+    # every manager wants STAR; the crowding term makes the mean-field strategy hold less of it than Markowitz,
+    # the more so the stronger the crowding (trading cost ~0: both jump to their targets, so lam = 0 is Markowitz)
+    star = {}
+    for lam in (0.0, 0.5, 2.0):
+        game = {"crowding": lam, "trading_cost": 1e-9}
+        cfg = small_config(tmp_path, strategies={"mean_field": game, "mean_variance": {}})
+        R, dates = market.returns()
+        res = run_backtest(R, dates, run_module._strategies(cfg, cfg.strategies), cfg.backtest)
+        star[lam] = res.weights["mean_field"][:, 0].mean()
+        markowitz = res.weights["mean_variance"][:, 0].mean()
+        if lam == 0.0:  # our game at lam = 0 through QP is skfolio's Markowitz at every rebalance
+            np.testing.assert_allclose(res.weights["mean_field"], res.weights["mean_variance"], atol=1e-3)
+    assert markowitz > star[0.5] + 0.02 and star[0.5] > star[2.0] + 0.05
+
+
+def test_no_look_ahead_for_every_strategy(tmp_path, market):
+    cfg = small_config(tmp_path, constraints={"max_weight": 0.6, "cardinality": 3})
+    R, dates = market.returns()
+    split = 600
+    perturbed = R.copy()
+    noise = 0.01 * np.random.default_rng(1).standard_normal(R[split + 1 :].shape)
+    perturbed[split + 1 :] = 3.0 * R[split + 1 :] + noise
+    runs = [run_backtest(X, dates, run_module._strategies(cfg, cfg.strategies), cfg.backtest)
+            for X in (R, perturbed)]  # fmt: skip
+    before = runs[0].rebalance_index <= split
+    assert before.sum() >= 10 and (~before).sum() >= 5
+    for name in cfg.strategies:
+        np.testing.assert_array_equal(runs[0].weights[name][before], runs[1].weights[name][before], err_msg=name)
+        later = np.array_equal(runs[0].weights[name][~before], runs[1].weights[name][~before])
+        assert not later or name == "equal_weight", name  # the perturbation is seen after the split
+    # the cardinality limit holds
+    assert np.all((runs[0].weights["mean_field"] > 0).sum(axis=1) <= 3)
 
 
 def test_failure_mid_run_keeps_earlier_runs(tmp_path, market, monkeypatch):
-    cfg = small_config(tmp_path)
+    cfg = small_config(tmp_path, strategies=["mean_field", "equal_weight"], statistics={"n_boot": 100})
     good = run_pipeline(cfg, prices=market)
 
     def explode(*args, **kwargs):
-        raise RuntimeError("the optimiser crashed")
+        raise RuntimeError("the statistics crashed")
 
-    monkeypatch.setattr(run_module, "search_portfolio", explode)
-    with pytest.raises(RuntimeError, match="optimiser crashed"):
+    monkeypatch.setattr(run_module, "strategy_statistics", explode)
+    with pytest.raises(RuntimeError, match="statistics crashed"):
         run_pipeline(cfg, prices=market)
     with ResultStore(cfg.store) as store:
         runs = {r["run_id"]: r for r in store.list_runs().iter_rows(named=True)}
         assert runs[good.run_id]["status"] == "complete"
         failed = [r for r in runs.values() if r["status"] == "failed"]
-        assert len(failed) == 1 and "optimiser crashed" in failed[0]["message"]
-        assert store.metrics(good.run_id)["weights"].equals(good.tables["weights"])
+        assert len(failed) == 1 and "statistics crashed" in failed[0]["message"]
+        assert "returns" in store.metrics(failed[0]["run_id"])  # the finished backtest was kept
 
 
-def test_config_validation(tmp_path):
-    with pytest.raises(ValueError, match=r"unknown settings \['n_state'\] in section 'regimes'"):
-        PipelineConfig.from_dict({"regimes": {"n_state": 3}})
-    with pytest.raises(ValueError, match="unknown pipeline settings"):
-        PipelineConfig.from_dict({"regime": {}})
-    with pytest.raises(ValueError, match="objective"):
-        PipelineConfig.from_dict({"portfolio": {"objective": "max_return"}})
-    with pytest.raises(ValueError, match="x_min"):
-        PipelineConfig.from_dict({"equilibrium": {"x_min": 2.0, "x_max": 1.0}})
-    bad = tmp_path / "bad.yaml"
-    bad.write_text("- a list\n")
-    with pytest.raises(ValueError, match="expected a mapping"):
-        load_config(bad)
-    assert load_config("examples/pipeline.yaml").report.folds == 2
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"backtest": {"rebalance": "hourly"}}, r"backtest\.rebalance = 'hourly'"),
+        ({"backtest": {"window": 5}}, r"backtest\.window = 5"),
+        ({"backtest": {"cost_bps": -1}}, r"backtest\.cost_bps = -1"),
+        ({"constraints": {"max_weight": 0}}, r"constraints\.max_weight = 0"),
+        ({"constraints": {"cardinality": 0}}, r"constraints\.cardinality = 0"),
+        ({"strategies": ["mean_field", "momentum"]}, "strategies = 'momentum'"),
+        ({"strategies": {"mean_field": {"crowdin": 1}}}, r"unknown settings \['crowdin'\] for strategy 'mean_field'"),
+        ({"game": {"crowding": -1}}, r"game\.crowding = -1"),
+        ({"sweep": {"crowding": "0.1"}}, r"sweep\.crowding = '0.1'"),
+        ({"regime": {}}, "unknown pipeline settings"),
+        ({"store": None}, "store = None"),
+        ({"store": "x.csv"}, "store = 'x.csv'"),
+    ],
+)
+def test_bad_configs_name_the_key(raw, message):
+    with pytest.raises(ValueError, match=message):
+        PipelineConfig.from_dict(raw)
 
 
-def test_cli_run_list_show_export(tmp_path, market):
+def test_example_config_is_the_documented_default():
+    cfg = load_config("examples/pipeline.yaml")
+    assert cfg.backtest.rebalance == "monthly" and cfg.backtest.cost_bps == 10 and len(cfg.strategies) == 7
+    assert cfg.data.start == "1995-01-01"
+
+
+def test_cli_run_writes_the_files_and_refuses_bad_configs(tmp_path, market):
     csv = write_prices(market, tmp_path / "market.csv")
     config = tmp_path / "p.yaml"
     config.write_text(
-        f"data: {{source: {csv}}}\nregimes: {{n_init: 2}}\nequilibrium: {{nx: 81, nt: 41}}\n"
-        f"portfolio: {{max_evaluations: 3000}}\nreport: {{folds: 1, output_dir: {tmp_path / 'out'}}}\n"
-        f"store: {tmp_path / 'runs.duckdb'}\n"
+        f"data: {{source: {csv}, start: null}}\nbacktest: {{window: 250}}\nstatistics: {{n_boot: 100}}\n"
+        f"strategies: [mean_field, equal_weight, hrp]\nstore: {tmp_path / 'runs.duckdb'}\n"
     )
     runner = CliRunner()
-    res = runner.invoke(app, ["pipeline", "run", str(config)])
+    res = runner.invoke(app, ["pipeline", "run", str(config), "--out", str(tmp_path / "o")], terminal_width=200)
     assert res.exit_code == 0, res.output
-    assert "report:" in res.output and "report.html" in res.output
-    store = str(tmp_path / "runs.duckdb")
-    listed = runner.invoke(app, ["runs", "list", "--store", store])
-    assert listed.exit_code == 0 and "complete" in listed.output
-    with ResultStore(store) as s:
-        run_id = s.list_runs()["run_id"][0]
-    shown = runner.invoke(app, ["runs", "show", run_id, "--store", store])
-    assert shown.exit_code == 0 and "mean_field_de" in shown.output
-    exported = runner.invoke(app, ["runs", "export", run_id, "--store", store, "--output", str(tmp_path / "e")])
-    assert exported.exit_code == 0 and (tmp_path / "e" / "metrics" / "weights.csv").is_file()
-    missing = runner.invoke(app, ["runs", "show", "nope", "--store", store])
-    assert missing.exit_code == 2 and "nope" in missing.output
-    config.write_text("portfolio: {objective: max_return}\n")
+    for name in ("report.html", "summary.json", "weights.csv", "returns.csv"):
+        assert (tmp_path / "o" / name).is_file()
+    assert "deflated Sharpe" in res.output and "hrp" in res.output
+    config.write_text("backtest: {rebalance: hourly}\n")
     bad = runner.invoke(app, ["pipeline", "run", str(config)])
-    assert bad.exit_code == 2 and "objective" in bad.output
+    assert bad.exit_code == 2 and "backtest.rebalance" in bad.output and "Traceback" not in bad.output
+
+
+def test_long_file_with_a_chosen_price_column_and_date_format(tmp_path, market):
+    # a quote-service style long file: M/D/Y dates, several price columns; column= picks one, nothing is guessed
+    R, dates = market.returns()
+    rows = ["Date,asset,Close,Adj Close"]
+    for t, day in enumerate(market.dates):
+        us = np.datetime_as_string(day).split("-")
+        for j, ticker in enumerate(market.tickers):
+            rows.append(f"{us[1]}/{us[2]}/{us[0]},{ticker},{2 * market.prices[t, j]},{market.prices[t, j]}")
+    path = tmp_path / "quotes.csv"
+    path.write_text("\n".join(rows))
+    cfg = PipelineConfig.from_dict({"data": {"source": str(path), "date_format": "%m/%d/%Y", "column": "Adj Close",
+                                             "start": None, "assets": ["STAR", "B"]}})  # fmt: skip
+    table = run_module.load_data(cfg)
+    np.testing.assert_allclose(table.returns()[0], R[:, :2], rtol=1e-9)
+    assert table.dates[0] == market.dates[0]
+    wrong = PipelineConfig.from_dict({"data": {"source": str(path), "column": "Adj Close", "start": None}})
+    with pytest.raises(ValueError, match="Date"):  # M/D/Y without date_format is refused, not guessed
+        run_module.load_data(wrong)

@@ -44,8 +44,13 @@ def read_prices(
     date_column: str | None = None,
     asset_column: str = "asset",
     price_column: str = "price",
+    date_format: str | None = None,
 ) -> PriceTable:
     """Read a price table from CSV / CSV.GZ, Parquet or Arrow IPC (Feather v2).
+
+    ``date_format`` (a strptime format such as ``"%m/%d/%Y"``) parses the date
+    column of a CSV exactly; a value that does not match is an error naming
+    the row, never a guess.
 
     ``layout``: "wide", "long" or "auto" (long when the asset and price
     columns exist). ``date_column`` defaults to "date"/"Date" if present,
@@ -61,15 +66,35 @@ def read_prices(
     fmt = _format(path, format)
     try:
         if fmt == "csv":
-            frame = pl.read_csv(path, try_parse_dates=True, infer_schema_length=10_000)
+            frame = pl.read_csv(path, try_parse_dates=date_format is None, infer_schema_length=10_000)
         elif fmt == "parquet":
             frame = pl.read_parquet(path)
         else:
             frame = pl.read_ipc(path)
     except Exception as exc:  # polars' own error types
         raise PriceDataError(f"{path.name} could not be read as {fmt}: {exc}") from exc
+    if date_format is not None:
+        frame = _parse_dates(frame, date_column, date_format, path.name)
     return frame_to_table(frame, layout=layout, date_column=date_column, asset_column=asset_column,
                           price_column=price_column, source=path.name)  # fmt: skip
+
+
+def _parse_dates(frame, date_column: str | None, date_format: str, source: str):
+    """The date column parsed with ``date_format``; the first value that does not match is reported."""
+    import polars as pl
+
+    column = date_column or next((c for c in ("date", "Date", "DATE") if c in frame.columns), frame.columns[0])
+    if column not in frame.columns:
+        raise PriceDataError(f"{source} has no column {column!r}: columns are {frame.columns}")
+    raw = frame[column].cast(pl.Utf8)
+    parsed = raw.str.strptime(pl.Date, date_format, strict=False)
+    bad = (parsed.is_null() & raw.is_not_null()).arg_true()
+    if bad.len():
+        row = int(bad[0])
+        raise PriceDataError(
+            f"{source}: row {row + 1}, column {column!r}: {raw[row]!r} does not match date_format = {date_format!r}"
+        )
+    return frame.with_columns(parsed.alias(column))
 
 
 def frame_to_table(frame, *, layout="auto", date_column=None, asset_column="asset", price_column="price",

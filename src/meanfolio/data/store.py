@@ -89,12 +89,21 @@ class ResultStore:
 
     # -- writing -------------------------------------------------------------
     def transaction(self, statements: list[tuple[str, list]]) -> None:
-        """Run (sql, params) pairs in one transaction (params a list of rows means executemany);
-        rolled back entirely on any error. Other tables of the same file (e.g. the sweeps') use it too."""
+        """Run (sql, params) pairs in one transaction (params a list of rows means executemany; a
+        polars DataFrame is bulk data that the sql reads as the relation ``bulk``); rolled back
+        entirely on any error. Other tables of the same file (e.g. the sweeps') use it too."""
+        import polars as pl
+
         self.con.execute("BEGIN TRANSACTION")
         try:
             for sql, params in statements:
-                if params and isinstance(params[0], (list, tuple)):
+                if isinstance(params, pl.DataFrame):
+                    self.con.register("bulk", params.to_arrow())
+                    try:
+                        self.con.execute(sql)
+                    finally:
+                        self.con.unregister("bulk")
+                elif params and isinstance(params[0], (list, tuple)):
                     self.con.executemany(sql, params)
                 else:
                     self.con.execute(sql, params)
@@ -220,21 +229,30 @@ class Run:
         import polars as pl
 
         frame = table if isinstance(table, pl.DataFrame) else pl.DataFrame(table)
-        rows = []
+        parts = []
         for j, col in enumerate(frame.columns):
             s = frame[col]
             if s.dtype == pl.String:
-                dtype, numbers, texts = "String", [None] * len(s), s.to_list()
+                dtype, numbers, texts = "String", pl.repeat(None, len(s), dtype=pl.Float64, eager=True), s
             elif s.dtype == pl.Boolean or s.dtype.is_integer() or s.dtype.is_float():
                 dtype = "Boolean" if s.dtype == pl.Boolean else ("Int64" if s.dtype.is_integer() else "Float64")
-                numbers, texts = s.cast(pl.Float64).to_list(), [None] * len(s)
+                numbers, texts = s.cast(pl.Float64), pl.repeat(None, len(s), dtype=pl.String, eager=True)
             else:
-                dtype, numbers, texts = "String", [None] * len(s), s.cast(pl.String).to_list()
-            rows += [(self.run_id, name, i, j, col, dtype, numbers[i], texts[i]) for i in range(len(s))]
+                dtype = "String"
+                numbers, texts = pl.repeat(None, len(s), dtype=pl.Float64, eager=True), s.cast(pl.String)
+            # one column's cells as a frame: bulk-inserted, not one statement per cell
+            parts.append(pl.DataFrame({
+                "run_id": pl.repeat(self.run_id, len(s), eager=True), "table_name": pl.repeat(name, len(s), eager=True),
+                "row_index": pl.int_range(0, len(s), eager=True, dtype=pl.Int64),
+                "column_index": pl.repeat(j, len(s), eager=True, dtype=pl.Int64),
+                "column_name": pl.repeat(col, len(s), eager=True), "dtype": pl.repeat(dtype, len(s), eager=True),
+                "number": numbers.rename("number"), "text": texts.rename("text"),
+            }))  # fmt: skip
+        cells = pl.concat(parts) if parts else None
         self.store.transaction([
             ("DELETE FROM metric_cells WHERE run_id = ? AND table_name = ?", [self.run_id, name]),
-            ("INSERT INTO metric_cells VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows),
-        ] if rows else [])  # fmt: skip
+            ("INSERT INTO metric_cells SELECT * FROM bulk", cells),
+        ] if cells is not None and cells.height else [])  # fmt: skip
 
     def save_array(self, name: str, array) -> None:
         """Store a numeric array (any shape) as a Parquet file registered in the store."""

@@ -23,36 +23,40 @@ def _fail(message: str) -> None:
     raise typer.Exit(2)
 
 
-def run_with_progress(cfg):
-    """Run the pipeline with a rich progress bar and print the summary; returns the result."""
+def run_with_progress(cfg, out=None):
+    """Run the pipeline with a rich progress display and print the statistics; returns the result."""
     from meanfolio.pipeline import run_pipeline
 
-    stages = 4 + cfg.report.folds
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=console) as bar:  # fmt: skip
-        task = bar.add_task("pipeline", total=stages)
-        seen = []
-
-        def step(stage: str) -> None:
-            if seen:
-                bar.advance(task)
-            seen.append(stage)
-            bar.update(task, description=stage)
-
-        result = run_pipeline(cfg, progress=step)
-        bar.update(task, completed=stages, description="done")
-    table = Table(title=f"pipeline run {result.run_id}")
-    table.add_column("quantity")
-    table.add_column("value", justify="right")
-    for row in result.tables["summary"].iter_rows():
-        table.add_row(*row)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
+                  transient=True) as bar:  # fmt: skip
+        task = bar.add_task("pipeline", total=None)
+        result = run_pipeline(cfg, progress=lambda stage: bar.update(task, description=stage), out=out)
+    table = Table(title=f"backtest {result.summary['backtest']} (net of costs)")
+    for col in (
+        "strategy",
+        "annual return",
+        "volatility",
+        "Sharpe",
+        "Sharpe CI",
+        "max drawdown",
+        "turnover/yr",
+        "cost/yr",
+        "p (mean field vs)",
+    ):
+        table.add_column(col, justify="right")
+    pvalues = result.statistics.get("mean_field", {}).get("sharpe_diff_pvalue", {})
+    for name, s in result.statistics.items():
+        table.add_row(name, f"{s['annual_return']:.2%}", f"{s['volatility']:.2%}", f"{s['sharpe']:.3f}",
+                      f"[{s['sharpe_ci'][0]:.2f}, {s['sharpe_ci'][1]:.2f}]", f"{s['max_drawdown']:.1%}",
+                      f"{s['turnover']:.2f}", f"{s['cost']:.2%}",
+                      "" if name not in pvalues else f"{pvalues[name]:.3f}")  # fmt: skip
     console.print(table)
-    metrics = Table(title="Sharpe ratio: in-sample (whole history) / out-of-sample (walk-forward)")
-    for col in ("portfolio", "in-sample", "out-of-sample"):
-        metrics.add_column(col, justify="right")
-    for row in result.tables["metrics"].filter(result.tables["metrics"]["metric"] == "sharpe").iter_rows(named=True):
-        metrics.add_row(row["portfolio"], f"{row['in_sample']:.3f}", f"{row['out_of_sample']:.3f}")
-    console.print(metrics)
+    if "mean_field" in result.statistics:
+        mf = result.statistics["mean_field"]
+        console.print(
+            f"deflated Sharpe ratio of mean_field: {mf['deflated_sharpe']:.3f} ({mf['n_trials']} configurations)"
+        )
+    console.print(result.verdict)
     console.print(f"report: [bold]{result.report}[/bold]   store: {cfg.store} (run {result.run_id})")
     return result
 
@@ -60,10 +64,13 @@ def run_with_progress(cfg):
 @pipeline_app.command("run")
 def pipeline_run(
     config: Annotated[Path, typer.Argument(help="YAML config (see examples/pipeline.yaml).")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder for report.html, summary.json, weights.csv, returns.csv and the figures."),
+    ] = None,  # fmt: skip
     store: Annotated[Path | None, typer.Option(help="Override the config's store file.")] = None,
-    output_dir: Annotated[Path | None, typer.Option(help="Override the config's report folder.")] = None,
 ) -> None:
-    """Regimes -> mean-field equilibrium -> differential-evolution weights -> risk report."""
+    """Walk-forward backtest: the crowding game and skfolio baselines, costs, statistics, report."""
     from dataclasses import replace
 
     from meanfolio.pipeline import load_config
@@ -72,12 +79,12 @@ def pipeline_run(
         cfg = load_config(config)
         if store is not None:
             cfg = replace(cfg, store=str(store))
-        if output_dir is not None:
-            cfg = replace(cfg, report=replace(cfg.report, output_dir=str(output_dir)))
-    except ValueError as exc:
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+    except (ValueError, OSError) as exc:
         _fail(str(exc))
     try:
-        run_with_progress(cfg)
+        run_with_progress(cfg, out=out)
     except ValueError as exc:
         _fail(str(exc))
 

@@ -1,16 +1,21 @@
-"""`run_pipeline`: market data -> regimes -> mean-field equilibrium -> DE weights -> risk report.
+"""`run_pipeline`: prices -> strategies (the crowding game and skfolio baselines) -> one walk-forward
+backtest -> honest statistics -> report, CSV/JSON files and the DuckDB store.
 
-Walk-forward: the last ``test_fraction`` of the dates is split into
-``folds`` consecutive test windows; for each, the stages are fitted on all
-the dates before it (expanding window) and the weights held over it, so the
-out-of-sample returns never see their own data. A final fit on the whole
-history gives the current regime and the weights to hold now. Everything is
-written to the DuckDB store (config, tables, arrays) and to ``output_dir``
-(PNG figures and a self-contained ``report.html``).
+Every strategy runs through :func:`meanfolio.backtest.run_backtest`: at each
+rebalance it sees only the returns up to that close (rolling or expanding
+window), its weights drift with returns until the next rebalance, and
+turnover costs are charged on the rebalance day. ``mean_field`` estimates mu
+(James-Stein) and Sigma (Ledoit-Wolf) on the window, solves the allocation
+game and trades along its equilibrium path from the drifted weights; the
+constraints (long-only, budget, caps, cardinality) are met by QP or L-SHADE.
+A sweep over the game's crowding and trading cost, if configured, records how
+many configurations were tried, and the deflated Sharpe ratio accounts for them.
 """
 
 from __future__ import annotations
 
+import itertools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,40 +23,30 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from meanfolio.backtest import BacktestResult, run_backtest
+from meanfolio.backtest.strategies import estimator_strategy, make_estimator
 from meanfolio.data import PriceTable, ResultStore, load_sp500, read_prices
-from meanfolio.risk import compute_risk_metrics
+from meanfolio.risk import sharpe_ratio
 
 from .config import PipelineConfig
 from .report import write_figures, write_html
-from .stages import (
-    Equilibrium,
-    Regimes,
-    fit_regimes,
-    mean_variance_weights,
-    regime_metrics,
-    search_portfolio,
-    solve_equilibrium,
-)
+from .stages import fit_regimes, regime_performance
+from .statistics import strategy_statistics, verdict
 
 __all__ = ["PipelineResult", "load_data", "run_pipeline"]
-
-STRATEGIES = ("mean_field_de", "equal_weight", "mean_variance", "equilibrium")
-METRICS = ("annual_return", "volatility", "sharpe", "sortino", "max_drawdown", "cvar_95", "calmar")
 
 
 @dataclass
 class PipelineResult:
     run_id: str
     tickers: tuple[str, ...]
-    dates: np.ndarray
-    market_returns: np.ndarray
-    regimes: Regimes
-    equilibrium: Equilibrium
-    weights: dict[str, np.ndarray]
-    oos_dates: np.ndarray
-    oos_returns: dict[str, np.ndarray]
+    backtest: BacktestResult
+    statistics: dict[str, dict]
+    verdict: str
+    sweep: pl.DataFrame
+    final: dict
     summary: dict
-    tables: dict[str, pl.DataFrame] = field(default_factory=dict)
+    output_dir: Path | None = None
     report: Path | None = None
     figures: dict[str, Path] = field(default_factory=dict)
 
@@ -60,28 +55,83 @@ def load_data(cfg: PipelineConfig) -> PriceTable:
     d = cfg.data
     if d.source.startswith("bundled:"):
         if d.source != "bundled:sp500":
-            raise ValueError(f"source = {d.source!r} is not allowed: expected 'bundled:sp500' or a file path")
+            raise ValueError(f"data.source = {d.source!r} is not allowed: expected 'bundled:sp500' or a file path")
         table = load_sp500()
     else:
-        table = read_prices(d.source, layout=d.layout)
+        options = {} if d.column is None else {"price_column": d.column, "layout": "long"}
+        table = read_prices(d.source, **{"layout": d.layout, "date_format": d.date_format, **options})
     return table.select(d.assets, d.start, d.end)
 
 
-def _fit(returns: np.ndarray, cfg: PipelineConfig, periods: int):
-    """The three stages on one training window: (regimes, equilibrium, weights by strategy, DE result)."""
-    market = returns.mean(axis=1)
-    regimes = fit_regimes(market, cfg.regimes, periods)
-    k = regimes.current
-    eq = solve_equilibrium(returns, float(regimes.means[k]), float(regimes.vols[k]), cfg.equilibrium, periods)
-    w_de, res = search_portfolio(returns, eq.weights, cfg.portfolio, periods)
-    n = returns.shape[1]
-    weights = {
-        "mean_field_de": w_de,
-        "equal_weight": np.full(n, 1.0 / n),
-        "mean_variance": mean_variance_weights(returns, cfg.portfolio.risk_aversion, periods),
-        "equilibrium": eq.weights,
-    }
-    return regimes, eq, weights, res
+def _strategies(cfg: PipelineConfig, names, overrides: dict | None = None) -> dict[str, Callable]:
+    c = cfg.constraints
+    out = {}
+    for name in names:
+        game = {**cfg.game_params(name), **(overrides or {})}
+        est = make_estimator(name, game, max_weight=c.max_weight, cardinality=c.cardinality,
+                             periods_per_year=cfg.backtest.periods_per_year)  # fmt: skip
+        out[name] = estimator_strategy(est)
+    return out
+
+
+def _sweep(cfg: PipelineConfig, R, dates, tickers, progress) -> pl.DataFrame:
+    """The mean-field backtest for every (crowding, trading_cost) of the sweep (the configured one included)."""
+    game = cfg.game_params("mean_field")
+    lams = sorted(set(cfg.sweep.crowding or []) | {game["crowding"]})
+    kappas = sorted(set(cfg.sweep.trading_cost or []) | {game["trading_cost"]})
+    rows = []
+    for lam, kappa in itertools.product(lams, kappas):
+        if lam == game["crowding"] and kappa == game["trading_cost"]:
+            continue  # the main backtest's own configuration is added by the caller
+        progress(f"sweep: crowding {lam:g}, trading cost {kappa:g}")
+        strategy = _strategies(cfg, ["mean_field"], {"crowding": lam, "trading_cost": kappa})
+        res = run_backtest(R, dates, strategy, cfg.backtest, assets=tickers)
+        sharpe = float(sharpe_ratio(res.net["mean_field"], periods=cfg.backtest.periods_per_year))
+        rows.append({"crowding": lam, "trading_cost": kappa, "sharpe": sharpe})
+    return pl.DataFrame(rows, schema={"crowding": pl.Float64, "trading_cost": pl.Float64, "sharpe": pl.Float64})
+
+
+def _final_allocations(cfg: PipelineConfig, R: np.ndarray, result: BacktestResult) -> dict:
+    """Markowitz, mean-field and cooperative holdings of the game on the last window, the constrained
+    weights held, and the crowd's density along the first principal portfolio (1D HJB-FP solver)."""
+    from meanfolio.backtest.estimator import annual_moments
+    from meanfolio.games import AllocationGame, solve_allocation_pde
+
+    window = R[-cfg.backtest.window :] if cfg.backtest.window_type == "rolling" else R
+    mu, cov = annual_moments(window, cfg.backtest.periods_per_year)
+    g = cfg.game_params("mean_field")
+    game = AllocationGame(mu, cov, risk_aversion=g["risk_aversion"], crowding=g["crowding"],
+                          trading_cost=g["trading_cost"], dispersion=g["dispersion"], horizon=g["horizon"],
+                          volatility=0.05)  # fmt: skip
+    held = {name: w[-1] for name, w in result.weights.items()}
+    # the crowd moving from equal weights to the equilibrium, along the principal portfolio that moves most
+    start = np.full(mu.size, 1.0 / mu.size)
+    _, Q = game.eigen
+    component = int(np.argmax(np.abs(Q.T @ (game.equilibrium() - start))))
+    pde = solve_allocation_pde(game, start, components=[component], nx=160, nt=80)
+    markowitz = game.markowitz() if np.linalg.eigvalsh(cov).min() > 0 else np.full(mu.size, np.nan)
+    return {"markowitz": markowitz, "mean_field": game.equilibrium(), "cooperative": game.cooperative(),
+            "held": held, "pde": pde, "price_of_anarchy": game.price_of_anarchy()}  # fmt: skip
+
+
+def _frames(result: BacktestResult, stats: dict) -> dict[str, pl.DataFrame]:
+    rows = []
+    for name, s in stats.items():
+        row = {"strategy": name}
+        for key, value in s.items():
+            if key == "sharpe_ci":
+                row["sharpe_ci_low"], row["sharpe_ci_high"] = value
+            elif not isinstance(value, dict):
+                row[key] = float(value)
+        rows.append(row)
+    frames = {"statistics": pl.DataFrame(rows)}
+    if "mean_field" in stats and stats["mean_field"].get("sharpe_diff"):
+        mf = stats["mean_field"]
+        frames["sharpe_differences"] = pl.DataFrame(
+            {"baseline": list(mf["sharpe_diff"]), "sharpe_diff": list(mf["sharpe_diff"].values()),
+             "pvalue": [mf["sharpe_diff_pvalue"][k] for k in mf["sharpe_diff"]]}
+        )  # fmt: skip
+    return frames
 
 
 def run_pipeline(
@@ -90,11 +140,12 @@ def run_pipeline(
     prices: PriceTable | None = None,
     store: ResultStore | None = None,
     progress: Callable[[str], None] | None = None,
+    out: str | Path | None = None,
 ) -> PipelineResult:
-    """Run every stage; ``prices`` overrides ``cfg.data`` (used by tests), ``progress(stage)`` is
-    called as each stage starts. Returns the :class:`PipelineResult` (report written)."""
+    """Run the backtest pipeline; ``prices`` overrides ``cfg.data`` (tests), ``progress(stage)`` is called
+    as each stage starts, ``out`` is the output folder (default ``<report.output_dir>/<run id>``)."""
     step = progress or (lambda stage: None)
-    periods = cfg.report.periods_per_year
+    periods = cfg.backtest.periods_per_year
     own_store = store is None
     store = ResultStore(cfg.store) if own_store else store
     try:
@@ -103,90 +154,65 @@ def run_pipeline(
             table = prices if prices is not None else load_data(cfg)
             R, dates = table.returns("simple", missing=cfg.data.missing)
             T, n = R.shape
-            if T < 200 or n < 2:
-                raise ValueError(f"the data has {T} returns of {n} assets: expected at least 200 dates and 2 assets")
-            dropped = len({r for r, _, _ in table.missing})
+            if n < 2 or T <= cfg.backtest.window + 21:
+                raise ValueError(
+                    f"the data has {T} returns of {n} assets: expected >= 2 assets and more than "
+                    f"backtest.window + 21 = {cfg.backtest.window + 21} returns"
+                )
             run.save_metrics("data", {"tickers": list(table.tickers)})
-            # walk-forward folds over the test period
-            first_test = int(round(T * (1.0 - cfg.report.test_fraction)))
-            bounds = np.linspace(first_test, T, cfg.report.folds + 1).round().astype(int)
-            oos = {s: [] for s in STRATEGIES}
-            fold_rows = []
-            for f in range(cfg.report.folds):
-                a, b = bounds[f], bounds[f + 1]
-                step(f"fold {f + 1}/{cfg.report.folds}: regimes, equilibrium, portfolio")
-                _, eq_f, w_f, _ = _fit(R[:a], cfg, periods)
-                for s in STRATEGIES:
-                    oos[s].append(R[a:b] @ w_f[s])
-                sharpe = compute_risk_metrics(w_f["mean_field_de"], R[a:b], periods=periods).sharpe
-                fold_rows.append({"fold": f + 1, "train_end": str(dates[a - 1]), "test_start": str(dates[a]),
-                                  "test_end": str(dates[b - 1]), "days": int(b - a), "oos_sharpe_mean_field_de": sharpe,
-                                  "equilibrium_mass_error": eq_f.mass_error})  # fmt: skip
-                run.save_metrics("folds", fold_rows)
-            step("final fit on the whole history")
-            regimes, eq, weights, de = _fit(R, cfg, periods)
-            oos_returns = {s: np.concatenate(v) for s, v in oos.items()}
-            oos_dates = dates[first_test:]
-            step("risk report")
-            rows = []
-            oos_metrics = {s: compute_risk_metrics(None, oos_returns[s], periods=periods) for s in STRATEGIES}
-            for s in STRATEGIES:
-                ins, out = compute_risk_metrics(weights[s], R, periods=periods), oos_metrics[s]
-                for metric in METRICS:
-                    rows.append({"portfolio": s, "metric": metric, "in_sample": float(getattr(ins, metric)),
-                                 "out_of_sample": float(getattr(out, metric))})  # fmt: skip
-            k = regimes.current
+            step("backtest: " + ", ".join(cfg.strategies))
+            result = run_backtest(R, dates, _strategies(cfg, cfg.strategies), cfg.backtest,
+                                  assets=table.tickers)  # fmt: skip
+            run.save_metrics("returns", result.returns_frame())
+            run.save_metrics("weights", result.weights_frame())
+            sweep = pl.DataFrame(schema={"crowding": pl.Float64, "trading_cost": pl.Float64, "sharpe": pl.Float64})
+            if "mean_field" in cfg.strategies:
+                sweep = _sweep(cfg, R, dates, table.tickers, step)
+                g = cfg.game_params("mean_field")
+                own = sharpe_ratio(result.net["mean_field"], periods=periods)
+                sweep = pl.concat([sweep, pl.DataFrame({"crowding": [g["crowding"]],
+                                   "trading_cost": [g["trading_cost"]], "sharpe": [float(own)]})])  # fmt: skip
+                run.save_metrics("sweep", sweep)
+            step("statistics")
+            s = cfg.statistics
+            stats = strategy_statistics(result, periods=periods, level=s.level, n_boot=s.n_boot, seed=s.seed,
+                                        trial_sharpes=sweep["sharpe"].to_list() or None)  # fmt: skip
+            text = verdict(stats, level=s.level)
+            frames = _frames(result, stats)
+            market = R[-result.dates.size :].mean(axis=1)
+            regimes = fit_regimes(market, cfg.regimes, periods)
+            frames["regime_performance"] = pl.DataFrame(
+                regime_performance(result, regimes.states, regimes.means.size, periods)
+            )
+            for name, frame in frames.items():
+                run.save_metrics(name, frame)
+            step("final allocations and the crowd's density")
+            final = _final_allocations(cfg, R, result)
             summary = {
                 "data": f"{table.source or 'prices'}: {n} assets, {dates[0]} to {dates[-1]} ({T} returns)",
-                "dates_dropped_for_missing_prices": dropped,
-                "current_regime": k,
-                "current_regime_annual_mean": float(regimes.means[k]),
-                "current_regime_annual_vol": float(regimes.vols[k]),
-                "equilibrium_mean_allocation": eq.mean_allocation,
-                "regime_merton_allocation": eq.target,
-                "equilibrium_mass_error": eq.mass_error,
-                "de_evaluations": int(de.nfev),
-                "oos_sharpe_mean_field_de": float(oos_metrics["mean_field_de"].sharpe),
-                "oos_sharpe_equal_weight": float(oos_metrics["equal_weight"].sharpe),
+                "backtest": f"{result.dates[0]} to {result.dates[-1]}, {len(result.rebalance_dates)} rebalances",
+                "rebalances": len(result.rebalance_dates),
+                "strategies": stats,
+                "verdict": text,
+                "n_trials": int(max(1, sweep.height)),
+                "config": cfg.to_dict(),
             }
-            tables = {
-                "summary": pl.DataFrame(
-                    {
-                        "quantity": list(summary),
-                        "value": [str(v) if isinstance(v, str) else f"{v:.6g}" for v in summary.values()],
-                    }
-                ),  # fmt: skip
-                "regimes": pl.DataFrame(
-                    {
-                        "regime": np.arange(regimes.means.size),
-                        "annual_mean": regimes.means,
-                        "annual_vol": regimes.vols,
-                        "persistence": np.diag(regimes.transmat),
-                        "share_of_days": np.bincount(regimes.states, minlength=regimes.means.size)
-                        / regimes.states.size,
-                    }
-                ),  # fmt: skip
-                "weights": pl.DataFrame({"asset": list(table.tickers), **{s: weights[s] for s in STRATEGIES}}),
-                "metrics": pl.DataFrame(rows),
-                "regime_metrics": pl.DataFrame(
-                    regime_metrics(weights["mean_field_de"], R, regimes.states, regimes.means.size, periods)
-                ),  # fmt: skip
-                "folds": pl.DataFrame(fold_rows),
-            }
-            for name, frame in tables.items():
-                run.save_metrics(name, frame)
-            for name, arr in {"weights": np.stack([weights[s] for s in STRATEGIES]), "m": eq.solution.m,
-                              "alpha": eq.solution.alpha, "states": regimes.states,
-                              "oos_returns": np.stack([oos_returns[s] for s in STRATEGIES])}.items():  # fmt: skip
-                run.save_array(name, arr)
-            result = PipelineResult(run.run_id, table.tickers, dates, R.mean(axis=1), regimes, eq, weights,
-                                    oos_dates, oos_returns, summary, tables)  # fmt: skip
-            step("figures and HTML")
-            out = Path(cfg.report.output_dir) / run.run_id
-            result.figures = write_figures(result, out)
-            result.report = write_html(result, tables, result.figures, out / "report.html")
-            run.save_metrics("outputs", {"file": [str(result.report), *map(str, result.figures.values())]})
+            folder = Path(out) if out is not None else Path(cfg.report.output_dir) / run.run_id
+            res = PipelineResult(run.run_id, table.tickers, result, stats, text, sweep, final, summary, folder)
+            step("report")
+            _write_outputs(res, frames, regimes)
+            run.save_metrics("outputs", {"file": [str(p) for p in [res.report, *res.figures.values()]]})
     finally:
         if own_store:
             store.close()
-    return result
+    return res
+
+
+def _write_outputs(res: PipelineResult, frames: dict[str, pl.DataFrame], regimes) -> None:
+    folder = res.output_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "summary.json").write_text(json.dumps(res.summary, indent=2, default=str))
+    res.backtest.weights_frame().with_columns(pl.col("date").cast(pl.Utf8)).write_csv(folder / "weights.csv")
+    res.backtest.returns_frame().with_columns(pl.col("date").cast(pl.Utf8)).write_csv(folder / "returns.csv")
+    res.figures = write_figures(res, folder, regimes)
+    res.report = write_html(res, frames, res.figures, folder / "report.html")
