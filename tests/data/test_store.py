@@ -74,3 +74,46 @@ def test_a_killed_writer_leaves_an_incomplete_run(tmp_path):
         assert runs["before"]["status"] == "complete" and runs["killed"]["status"] == "incomplete"
         np.testing.assert_array_equal(store.array(runs["killed"]["run_id"], "half"), np.arange(4.0))
         np.testing.assert_array_equal(store.array(runs["before"]["run_id"], "x"), np.ones(3))
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("file", "../../../../../../etc/hostname", "points to"),
+        ("file", "{other}/a.parquet", "points to"),
+        ("name", "../../escaped", "array name"),
+    ],
+)
+def test_export_refuses_paths_a_crafted_store_points_outside(tmp_path, column, value, message):
+    # a store edited by hand (or received from elsewhere) must not make export read or write outside its folders
+    with ResultStore(tmp_path / "r.duckdb") as store:
+        with store.run("test", {}) as other:
+            other.save_array("a", np.arange(3))
+        with store.run("test", {}) as run:
+            run.save_array("a", np.arange(3))
+        crafted = value.format(other=other.run_id)
+        store.con.execute(f"UPDATE arrays SET {column} = ? WHERE run_id = ?", [crafted, run.run_id])
+        out = tmp_path / "deep" / "out"
+        with pytest.raises(ValueError, match=message):
+            store.export(run.run_id, out)
+        if column == "file":
+            with pytest.raises(ValueError, match=message):
+                store.array(run.run_id, "a")
+    assert not (tmp_path / "deep" / "escaped.parquet").exists()
+    written = {p.name for p in (tmp_path / "deep").rglob("*") if p.is_file()}
+    assert "hostname.parquet" not in " ".join(written)
+
+
+def test_a_symlink_leaving_the_run_folder_is_refused(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not yours")
+    with ResultStore(tmp_path / "r.duckdb") as store:
+        with store.run("test", {}) as run:
+            run.save_array("a", np.arange(3))
+        link = store.array_dir / run.run_id / "link.parquet"
+        link.symlink_to(secret)
+        store.con.execute("UPDATE arrays SET file = ? WHERE run_id = ?", [f"{run.run_id}/link.parquet", run.run_id])
+        with pytest.raises(ValueError, match="points to"):
+            store.export(run.run_id, tmp_path / "out")
+        with pytest.raises(ValueError, match="run_id"):
+            store.start_run("test", {}, run_id="../x")

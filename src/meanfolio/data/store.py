@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -29,6 +30,8 @@ from typing import Any
 import numpy as np
 
 __all__ = ["ResultStore", "Run", "RunRecord"]
+
+_SAFE = re.compile(r"[A-Za-z0-9_\-][A-Za-z0-9_.\-]*")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -114,7 +117,7 @@ class ResultStore:
 
     def start_run(self, kind: str, config: dict[str, Any], run_id: str | None = None) -> Run:
         """Register a run (status "incomplete") and return its writer."""
-        run_id = run_id or f"{kind}-{datetime.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+        run_id = _safe_name("run_id", run_id or f"{kind}-{datetime.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}")
         text = json.dumps(_jsonable(config), sort_keys=True)
         self.transaction([("INSERT INTO runs VALUES (?, ?, ?, NULL, 'incomplete', ?, '')",
                             [run_id, kind, datetime.now(), text])])  # fmt: skip
@@ -189,6 +192,18 @@ class ResultStore:
         rows = self.con.execute("SELECT name FROM arrays WHERE run_id = ? ORDER BY name", [run_id]).fetchall()
         return {name: self.array(run_id, name) for (name,) in rows}
 
+    def _array_file(self, run_id: str, name: str, file: str) -> Path:
+        """The array's file, refused unless it resolves inside the run's own folder of the store
+        (a crafted store must not make us read or copy files elsewhere, e.g. through ``..`` or a symlink)."""
+        root = (self.array_dir / _safe_name("run_id", run_id)).resolve()
+        path = (self.array_dir / file).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            raise ValueError(
+                f"array {name!r} of run {run_id!r} points to {file!r}, which is not allowed: "
+                f"expected a file inside the run's folder {root}"
+            )
+        return path
+
     def array(self, run_id: str, name: str) -> np.ndarray:
         import pyarrow.parquet as pq
 
@@ -197,7 +212,7 @@ class ResultStore:
         if row is None:
             raise KeyError(f"run {run_id!r} has no array {name!r}")
         file, shape, dtype = row
-        values = pq.read_table(self.array_dir / file).column("value").to_numpy()
+        values = pq.read_table(self._array_file(run_id, name, file)).column("value").to_numpy()
         return values.astype(dtype).reshape(json.loads(shape))
 
     def export(self, run_id: str, folder: str | Path) -> Path:
@@ -210,11 +225,21 @@ class ResultStore:
         meta = {k: str(v) for k, v in rec.__dict__.items() if k != "config"}
         (folder / "run.json").write_text(json.dumps(meta, indent=2))
         for name, frame in self.metrics(run_id).items():
-            frame.write_csv(folder / "metrics" / f"{name}.csv")
+            frame.write_csv(folder / "metrics" / f"{_safe_name('table name', name)}.csv")
         rows = self.con.execute("SELECT name, file FROM arrays WHERE run_id = ?", [run_id]).fetchall()
         for name, file in rows:
-            shutil.copyfile(self.array_dir / file, folder / "arrays" / f"{name}.parquet")
+            source = self._array_file(run_id, name, file)
+            shutil.copyfile(source, folder / "arrays" / f"{_safe_name('array name', name)}.parquet")
         return folder
+
+
+def _safe_name(what: str, name: str) -> str:
+    """A name used as a file name: letters, digits, '_', '-', '.', not starting with '.' (no path separators,
+    no '..'), so that names read from a store can never address a file outside the chosen folder."""
+    if not isinstance(name, str) or not _SAFE.fullmatch(name):
+        raise ValueError(f"{what} = {name!r} is not allowed: expected letters, digits, '_', '-' or '.' "
+                         "(not starting with '.')")  # fmt: skip
+    return name
 
 
 class Run:
@@ -259,6 +284,7 @@ class Run:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        _safe_name("array name", name)
         arr = np.asarray(array)
         if arr.dtype.kind not in "fiub":
             raise ValueError(f"array {name!r} has dtype {arr.dtype} which is not allowed: expected numbers")

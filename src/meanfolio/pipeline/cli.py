@@ -144,4 +144,6 @@ def runs_export(
             folder = s.export(run_id, output)
         except KeyError as exc:
             _fail(str(exc.args[0]))
+        except ValueError as exc:  # a store whose paths leave its folders
+            _fail(str(exc))
     console.print(f"run {run_id} exported to {folder}")
