@@ -3,8 +3,8 @@
 Game: congestion m + mean tracking |x - mbar|^2 / 2, terminal 0.4 |x|^2,
 nu = 0.2 on [-3, 3]^2, m0 a Gaussian bump; tolerance 1e-8 on the scaled
 residual. Ours: Newton, GMRES right-preconditioned by ADI line sweeps
-(compiled), exact FP by one sparse LU per step at the end. Baselines in the
-same process:
+(compiled, vectorised over lines), the returned FP density by GMRES with the
+ADI step to round-off. Baselines in the same process:
 
 - "newton + LU": the same Newton whose preconditioner inverts each implicit
   step exactly with scipy's SuperLU (the textbook route);
@@ -53,7 +53,7 @@ class LUProblem(problem2d.MFGProblem2D):
         cols = (self.neighbours[None] + (K * np.arange(N))[:, None, None]).ravel()
         B = sp.csr_matrix((bdata.ravel(), cols, np.arange(0, 5 * N * K + 1, 5)), shape=(N * K, N * K))
 
-        def precondition(r):
+        def precondition(r, out=None):
             rU, rM = r[: N * K].reshape(N, K), r[N * K :].reshape(N, K)
             zU, zM = np.empty((N, K)), np.empty((N, K))
             nxt = np.zeros(K)
@@ -63,7 +63,11 @@ class LUProblem(problem2d.MFGProblem2D):
             prev = np.zeros(K)
             for n in range(N):
                 zM[n] = prev = lus[n].solve(rhs_m[n] + prev)
-            return np.concatenate((zU.ravel(), zM.ravel()))
+            z = np.concatenate((zU.ravel(), zM.ravel()))
+            if out is None:
+                return z
+            out[:] = z
+            return out
 
         return precondition
 

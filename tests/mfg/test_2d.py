@@ -191,24 +191,28 @@ def test_2d_bad_input():
 
 
 def test_market_impact_2d_matches_the_1d_game(lq):
-    # -lam (x abar_x + y abar_y) on a product problem: the x-marginal follows the 1D game with
-    # -lam x abar (up to the O(dt) splitting of the implicit FP step), and x <-> y symmetry holds.
-    n, nt, lam = 60, 31, 1.5
+    # -lam (x abar_x + y abar_y) on a product problem separates: u = u1(x) + u1(y), and summing the
+    # implicit 2D FP step over y (the y-operator conserves mass) gives exactly the 1D step. So on
+    # the same grid the x-marginal *is* the 1D game with -lam x abar: no discretisation error
+    # between them, only the solvers' tolerance (measured 1e-13 in the mean).
+    n, nt, lam = 40, 21, 1.5
     kw = dict(nx=n, nt=nt, x_min=-2.5, x_max=4.0, time_horizon=lq.T, viscosity=lq.nu, tolerance=1e-9)
     x = np.linspace(-2.5, 4.0, n)
+    dx = x[1] - x[0]
     one = solve_mfg(MFGConfig(**kw), lq.m0(x), lq.coupling() + MarketImpact(lam), terminal=lq.terminal(x))
     X, Y = np.meshgrid(x, x)
     f = MeanTracking(lq.a) + RunningCost(lambda t, x, y: 0.5 * lq.b * (x**2 + y**2)) + MarketImpact(lam)
     two = solve_mfg(MFGConfig(**kw, dim=2), lq.m0(X) * lq.m0(Y), f, terminal=lq.terminal(X) + lq.terminal(Y))
-    assert two.converged and two.mass_error < 1e-12
+    assert one.converged and two.converged and two.mass_error < 1e-12
     np.testing.assert_allclose(two.m[-1], two.m[-1].T, atol=1e-10)
-    dx = x[1] - x[0]
     marginal = two.m[-1].sum(axis=0) * dx
     mean1, mean2 = dx * np.sum(x * one.m[-1]), dx * np.sum(x * marginal)
-    assert abs(mean2 - mean1) < 0.02
-    # impact changes the answer (the test is not vacuous)
+    # the effect of impact on the mean at T (0.18), and the 2D answer within 1e-6 of it
     plain = solve_mfg(MFGConfig(**kw), lq.m0(x), lq.coupling(), terminal=lq.terminal(x))
-    assert abs(dx * np.sum(x * plain.m[-1]) - mean1) > 0.05
+    effect = abs(dx * np.sum(x * plain.m[-1]) - mean1)
+    assert effect > 0.15, effect
+    assert abs(mean2 - mean1) <= 1e-6 * effect, (mean2 - mean1, effect)
+    np.testing.assert_allclose(marginal, one.m[-1], rtol=0, atol=1e-7 * one.m[-1].max())
 
 
 def test_2d_solution_plot_and_save(tmp_path):

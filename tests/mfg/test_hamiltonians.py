@@ -52,10 +52,30 @@ def test_split_is_monotone_and_consistent(a, b, da, db, k):
 
 
 def test_custom_hamiltonian_uses_given_derivatives():
-    H = Custom(lambda x, p: np.cosh(p) - 1, lambda x, p: np.sinh(p))
+    # The gradient given is deliberately 2x the derivative of H: a Custom that differentiated H
+    # itself would return sinh, not 2 sinh, in H_p, in the upwind split and in the drift.
+    H = Custom(lambda x, p: np.cosh(p) - 1, lambda x, p: 2.0 * np.sinh(p))
     x = np.zeros(3)
     p = np.array([-1.0, 0.2, 1.5])
-    np.testing.assert_allclose(H.H_pp(x, p), np.cosh(p), rtol=1e-6)
+    np.testing.assert_array_equal(H.H_p(x, p), 2.0 * np.sinh(p))
+    # no hessian given: the central difference of the *given* gradient (2 cosh), not of H's own (cosh)
+    np.testing.assert_allclose(H.H_pp(x, p), 2.0 * np.cosh(p), rtol=1e-6)
     assert H.kernel is None
+    # the scheme takes them as given: left = H_p(a^+), right = H_p(b^-) and their derivatives
+    a, b = np.array([0.7, -0.4, 0.0]), np.array([-0.9, 0.3, 0.0])
+    split = upwind(H, x, a, b)
+    np.testing.assert_array_equal(split.left, [2.0 * np.sinh(0.7), 0.0, 0.0])
+    np.testing.assert_array_equal(split.right, [2.0 * np.sinh(-0.9), 0.0, 0.0])
+    np.testing.assert_array_equal(split.drift, -(split.left + split.right))
+    np.testing.assert_allclose(split.dleft, [2.0 * np.cosh(0.7), 0.0, 0.0], rtol=1e-6)
+    # ... and so does the solver's path (hjb.upwind_terms): its alpha* is built from the given gradient
+    grid = Grid1D.from_config(MFGConfig(nx=9, nt=3, x_min=-1, x_max=1))
+    u = np.sin(3.0 * grid.x)[None, :]
+    ap, bm = np.maximum(grid.backward_difference(u), 0.0), np.minimum(grid.forward_difference(u), 0.0)
+    np.testing.assert_allclose(upwind_terms(grid, H, u).drift, -2.0 * (np.sinh(ap) + np.sinh(bm)), rtol=1e-14)
+    # a hessian given is used as given (here a constant no derivative could produce)
+    H3 = Custom(H.hamiltonian, H.gradient, lambda x, p: np.full_like(p, 7.0))
+    np.testing.assert_array_equal(H3.H_pp(x, p), [7.0, 7.0, 7.0])
+    np.testing.assert_array_equal(upwind(H3, x, a, b).dright, [7.0, 0.0, 0.0])
     with pytest.raises(ValueError, match="gradient = 3 is not allowed"):
         Custom(lambda x, p: p, 3)

@@ -1,5 +1,7 @@
 """Particles against their McKean-Vlasov limit (scipy's ODE solver), exact Gaussian W2,
-Milstein's exact second moment, thread independence, the particle MFG vs the grid."""
+Milstein's exact second moment, thread, chunk and resume independence (bitwise), the particle MFG vs the grid."""
+
+import pickle
 
 import numba
 import numpy as np
@@ -101,17 +103,105 @@ def test_milstein_second_moment_is_exact():
 
 def test_bitwise_reproducible_on_any_thread_count():
     x0 = np.random.default_rng(1).normal(size=10_000)
-    before = numba.get_num_threads()
-    try:
-        numba.set_num_threads(1)
-        a = simulate_particles(MODEL, x0, 1.0, 50, seed=11)
-        numba.set_num_threads(max(2, before))
-        b = simulate_particles(MODEL, x0, 1.0, 50, seed=11)
-    finally:
-        numba.set_num_threads(before)
+    a = simulate_particles(MODEL, x0, 1.0, 50, seed=11, threads=1)
+    b = simulate_particles(MODEL, x0, 1.0, 50, seed=11, threads=2)
     assert np.array_equal(a.x, b.x) and np.array_equal(a.variance, b.variance)
     c = simulate_particles(MODEL, x0, 1.0, 50, seed=12)
     assert not np.array_equal(a.x, c.x)
+
+
+FIELDS = ("x", "t", "mean", "variance", "mean_control")
+
+
+def _wavy_control(nt=6):
+    """A grid control that changes strongly between levels, on a grid not aligned with the particle steps."""
+    x = np.linspace(-2.0, 3.0, 41)
+    t = np.linspace(0.0, 1.0, nt)
+    alpha = -np.sin(2.0 * x)[None, :] * (1.0 + 3.0 * t[:, None]) - 0.5 * (x - 0.5)[None, :]
+    return GridControl(alpha, x, t)
+
+
+CASES = {
+    "linear": (MODEL, "euler", None),
+    "grid-box-milstein": (McKeanVlasov(sigma=0.4, eta=0.3, lam=0.5, kappa=0.2, noise="geometric", box=(-2.0, 3.0)),
+                          "milstein", _wavy_control()),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_chunked_resumed_and_one_shot_runs_are_bitwise_equal(case):
+    # Every quantity of a step is a function of (x, global step): the moments use a shift taken
+    # from x (not the previous step's mean), the clock is start + j dt, the last row goes through
+    # the kernel's own moments; so chunks, callbacks, an interruption and a resume after pickling
+    # (a saved state) give bitwise the one-shot run, on 1 or 2 threads.
+    model, scheme, control = CASES[case]
+    x0 = np.random.default_rng(4).normal(0.5, 0.6, 5_000)  # 3 blocks of the parallel sums
+    x0 = np.clip(x0, -1.9, 2.9)
+    steps = 40
+    pool = min(2, numba.config.NUMBA_NUM_THREADS)
+    runs = {}
+    for threads in (1, pool):
+        used = []
+
+        def count(done, x, used=used):
+            used.append(numba.get_num_threads())
+
+        kw = dict(seed=11, scheme=scheme, control=control, threads=threads)
+        runs[threads, "one-shot"] = simulate_particles(model, x0, 1.0, steps, chunk=steps, **kw)
+        runs[threads, "chunk 7"] = simulate_particles(model, x0, 1.0, steps, chunk=7, **kw)
+        runs[threads, "chunk 1"] = simulate_particles(model, x0, 1.0, steps, chunk=1, callback=count, **kw)
+        stopped = simulate_particles(model, x0, 1.0, steps, chunk=5, callback=lambda done, x: done >= 13, **kw)
+        assert not stopped.completed and stopped.t.size == 16
+        runs[threads, "stopped"] = stopped
+        saved = pickle.loads(pickle.dumps(stopped))
+        runs[threads, "resumed"] = simulate_particles(model, x0, 1.0, steps, chunk=11, resume=saved, **kw)
+        assert set(used) == {threads}  # the runs really used that many numba threads
+    reference = runs[1, "one-shot"]
+    assert reference.completed and reference.t.size == steps + 1
+    for (threads, name), run in runs.items():
+        assert run.completed == (name != "stopped"), name
+        for field in FIELDS[1:] if name == "stopped" else FIELDS:  # the stopped run: the first 16 rows
+            expected = getattr(reference, field)[: getattr(run, field).size]
+            np.testing.assert_array_equal(getattr(run, field), expected, err_msg=f"{threads} threads, {name}: {field}")
+    assert not np.array_equal(reference.x, x0)
+
+
+def test_continuing_by_offsets_is_bitwise_in_positions_and_moments():
+    # The manual continuation (x of the first half, start_step and start_time) draws the same
+    # numbers and does the same arithmetic when dt is bitwise the same (0.5 / 30 == 1 / 60 here);
+    # only the clock start_time + j dt may differ from (30 + j) dt in the last bit (bound tested).
+    x0 = np.random.default_rng(4).normal(0.5, 0.6, 5_000)
+    whole = simulate_particles(MODEL, x0, 1.0, 60, seed=3)
+    first = simulate_particles(MODEL, x0, 0.5, 30, seed=3)
+    assert 0.5 / 30 == 1.0 / 60
+    rest = simulate_particles(MODEL, first.x, 0.5, 30, seed=3, start_step=30, start_time=float(first.t[-1]))
+    np.testing.assert_array_equal(rest.x, whole.x)
+    for field in ("mean", "variance", "mean_control"):
+        np.testing.assert_array_equal(getattr(rest, field), getattr(whole, field)[30:])
+    np.testing.assert_allclose(rest.t, whole.t[30:], rtol=0, atol=2 * np.finfo(float).eps)
+
+
+def test_resume_checks_it_continues_the_same_run():
+    x0 = np.random.default_rng(4).normal(size=100)
+    stopped = simulate_particles(MODEL, x0, 1.0, 20, seed=5, chunk=4, callback=lambda done, x: True)
+    with pytest.raises(ValueError, match="seed"):
+        simulate_particles(MODEL, x0, 1.0, 20, seed=6, resume=stopped)
+    with pytest.raises(ValueError, match="same x0, horizon, steps and start_time"):
+        simulate_particles(MODEL, x0, 2.0, 20, seed=5, resume=stopped)
+    with pytest.raises(ValueError, match="resume"):
+        simulate_particles(MODEL, x0, 1.0, 20, seed=5, resume=x0)
+    resumed = simulate_particles(MODEL, x0, 1.0, 20, resume=stopped)  # the key comes from the saved run
+    np.testing.assert_array_equal(resumed.x, simulate_particles(MODEL, x0, 1.0, 20, seed=5).x)
+
+
+def test_grid_control_levels_count_from_its_first_time():
+    # A control given on [1, 2] used from start_time = 1 is the same control as on [0, 1] from 0.
+    c0 = _wavy_control()
+    c1 = GridControl(c0.alpha, c0.x, c0.t + 1.0)
+    x0 = np.random.default_rng(4).normal(0.5, 0.6, 1_000)
+    a = simulate_particles(MODEL, x0, 1.0, 40, seed=2, control=c0)
+    b = simulate_particles(MODEL, x0, 1.0, 40, seed=2, control=c1, start_time=1.0)
+    np.testing.assert_array_equal(a.x, b.x)
 
 
 def test_reflecting_box_and_chunks():

@@ -21,6 +21,8 @@ import numpy as np
 
 from meanfolio._validation import check_array, check_number
 
+from .differences import finite_cost, local_slope
+
 __all__ = [
     "Congestion",
     "Coupling",
@@ -224,7 +226,11 @@ class LogDensity(Coupling):
 class LocalCoupling(Coupling):
     """A user local coupling ``func(x, m)`` (vectorised), with optional ``derivative(x, m)``.
 
-    Without ``derivative``, Newton uses a central difference in m.
+    ``func`` is only evaluated at m >= 0, so it may be defined on densities
+    only (``np.log(m + 1e-300)``, ``np.sqrt(m)``); at m < 0 (a Newton iterate
+    on its way, never the returned density) the cost is extended linearly
+    from m = 0. Without ``derivative`` (or where it is not finite), Newton
+    uses differences inside m >= 0 (``differences.density_slope``).
     """
 
     func: Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -235,18 +241,14 @@ class LocalCoupling(Coupling):
             raise ValueError(f"func = {self.func!r} is not allowed: expected a callable (x, m)")
 
     def value(self, state):
-        out = np.asarray(self.func(state.x, state.m), dtype=np.float64) + 0.0 * state.m
-        if not np.all(np.isfinite(out)):
-            raise ValueError("func(x, m) returned non-finite values: expected finite costs")
+        out = finite_cost(self.func, state.x, np.maximum(state.m, 0.0))
+        if np.any(state.m < 0.0):
+            slope = local_slope(self.func, self.derivative, state.x, np.zeros_like(state.m))
+            out = np.where(state.m < 0.0, out + slope * state.m, out)
         return out
 
     def jacobian(self, state):
-        if self.derivative is not None:
-            return CouplingJacobian(np.asarray(self.derivative(state.x, state.m), dtype=np.float64) + 0.0 * state.m)
-        h = 1e-6 * np.maximum(1.0, np.abs(state.m))
-        up = self.func(state.x, state.m + h)
-        down = self.func(state.x, state.m - h)
-        return CouplingJacobian((np.asarray(up) - np.asarray(down)) / (2.0 * h))
+        return CouplingJacobian(local_slope(self.func, self.derivative, state.x, np.maximum(state.m, 0.0)))
 
 
 @dataclass(frozen=True)

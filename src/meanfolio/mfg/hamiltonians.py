@@ -17,6 +17,18 @@ is conserved exactly.
 
 Methods take arrays and broadcast ``x`` of shape (nx,) against ``p`` of
 shape (..., nx).
+
+Regularisation: ``Linear`` and ``PowerLaw`` with a < 2 have a kink or an
+infinite second derivative at p = 0, which makes the discrete system
+non-smooth (Newton's Jacobian jumps, and an exact discrete equilibrium may
+need agents indifferent at p = 0). ``smoothing = delta > 0`` replaces |p| by
+the Huber-type ``sqrt(p^2 + delta^2) - delta``: for ``Linear``
+``speed (sqrt(p^2 + delta^2) - delta)`` and for ``PowerLaw``
+``((p^2 + delta^2)^(a/2) - delta^a) / a``. Both are smooth and convex, have
+their minimum 0 at p = 0, and tend to the unsmoothed H uniformly on bounded
+sets as delta -> 0 (``|H_delta - H| <= speed * delta``, resp. ``<= delta^a / a``
+for a <= 2). ``solve_mfg`` uses them for its continuation in delta
+(``meanfolio.mfg.regularization``).
 """
 
 from __future__ import annotations
@@ -29,7 +41,12 @@ import numpy as np
 
 from meanfolio._validation import check_number
 
+from . import _kernels
+
 __all__ = ["Custom", "Hamiltonian", "Linear", "PowerLaw", "Quadratic", "UpwindTerms", "upwind"]
+
+#: kinds of ``_kernels.upwind_split_smooth``
+_LINEAR, _POWER_LAW = 1, 2
 
 
 class Hamiltonian(ABC):
@@ -57,6 +74,20 @@ class Hamiltonian(ABC):
         """alpha* = -H_p(x, p)."""
         return -self.H_p(x, p)
 
+    #: True when H has a kink or an unbounded H_pp at p = 0 (Newton then
+    #: needs the smoothing continuation of ``regularization``).
+    kinked: bool = False
+    #: the Huber-type smoothing delta >= 0 of the kink (0: the exact H)
+    smoothing: float = 0.0
+
+    def smoothed(self, delta: float) -> Hamiltonian:
+        """This Hamiltonian with the kink at p = 0 smoothed by ``delta`` (only kinked built-ins)."""
+        raise ValueError(f"{type(self).__name__} cannot be smoothed: expected Linear or PowerLaw")
+
+    def _smooth_split(self) -> tuple[int, float, float] | None:
+        """(kind, parameter, delta) of ``_kernels.upwind_split_smooth``, or None."""
+        return None
+
 
 @dataclass(frozen=True)
 class Quadratic(Hamiltonian):
@@ -80,27 +111,44 @@ class Linear(Hamiltonian):
     """H = speed * |p|: controls bounded by ``speed``, bang-bang alpha* = -speed sign(p).
 
     H_p(0) is taken as 0 (the subgradient of least norm), so the split scheme
-    moves no mass where u is flat.
+    moves no mass where u is flat. With ``smoothing = delta > 0``:
+    ``H = speed (sqrt(p^2 + delta^2) - delta)``, alpha* = -speed p / sqrt(p^2 + delta^2).
     """
 
     speed: float = 1.0
+    smoothing: float = 0.0
     name = "linear"
+    kinked = True
 
     @property
     def kernel(self):
-        return (1, self.speed)
+        return (1, self.speed) if self.smoothing == 0.0 else None
 
     def __post_init__(self):
         object.__setattr__(self, "speed", check_number("speed", self.speed, low=0, low_inclusive=False))
+        object.__setattr__(self, "smoothing", check_number("smoothing", self.smoothing, low=0))
+
+    def smoothed(self, delta):
+        return Linear(self.speed, delta)
+
+    def _smooth_split(self):
+        return None if self.smoothing == 0.0 else (_LINEAR, self.speed, self.smoothing)
 
     def H(self, x, p):
-        return self.speed * np.abs(p) + 0.0 * x
+        d = self.smoothing
+        h = np.abs(p) if d == 0.0 else np.sqrt(p * p + d * d) - d
+        return self.speed * h + 0.0 * x
 
     def H_p(self, x, p):
-        return self.speed * np.sign(p) + 0.0 * x
+        d = self.smoothing
+        g = np.sign(p) if d == 0.0 else p / np.sqrt(p * p + d * d)
+        return self.speed * g + 0.0 * x
 
     def H_pp(self, x, p):
-        return np.zeros_like(p) + 0.0 * x
+        d = self.smoothing
+        if d == 0.0:
+            return np.zeros_like(p) + 0.0 * x
+        return self.speed * d * d / (p * p + d * d) ** 1.5 + 0.0 * x
 
 
 @dataclass(frozen=True)
@@ -108,29 +156,50 @@ class PowerLaw(Hamiltonian):
     """H = |p|^a / a with a > 1: alpha* = -|p|^(a-2) p (conjugate exponent a/(a-1)).
 
     For a < 2, H_pp = (a - 1)|p|^(a-2) is infinite at p = 0; the split scheme
-    only evaluates it where the one-sided gradient is non-zero.
+    only evaluates it where the one-sided gradient is non-zero. With
+    ``smoothing = delta > 0``: ``H = ((p^2 + delta^2)^(a/2) - delta^a) / a``,
+    whose H_pp <= max(1, a - 1) delta^(a-2) at every p when a < 2.
     """
 
     exponent: float = 2.0
+    smoothing: float = 0.0
     name = "power_law"
 
     @property
+    def kinked(self) -> bool:  # type: ignore[override]
+        return self.exponent < 2.0
+
+    @property
     def kernel(self):
-        return (2, self.exponent)
+        return (2, self.exponent) if self.smoothing == 0.0 else None
 
     def __post_init__(self):
         object.__setattr__(self, "exponent", check_number("exponent", self.exponent, low=1, low_inclusive=False))
+        object.__setattr__(self, "smoothing", check_number("smoothing", self.smoothing, low=0))
+
+    def smoothed(self, delta):
+        return PowerLaw(self.exponent, delta)
+
+    def _smooth_split(self):
+        return None if self.smoothing == 0.0 else (_POWER_LAW, self.exponent, self.smoothing)
 
     def H(self, x, p):
-        a = self.exponent
+        a, d = self.exponent, self.smoothing
+        if d > 0.0:
+            return ((p * p + d * d) ** (a / 2) - d**a) / a + 0.0 * x
         return np.abs(p) ** a / a + 0.0 * x
 
     def H_p(self, x, p):
-        a = self.exponent
+        a, d = self.exponent, self.smoothing
+        if d > 0.0:
+            return p * (p * p + d * d) ** (a / 2 - 1.0) + 0.0 * x
         return np.sign(p) * np.abs(p) ** (a - 1.0) + 0.0 * x
 
     def H_pp(self, x, p):
-        a = self.exponent
+        a, d = self.exponent, self.smoothing
+        if d > 0.0:
+            r2 = p * p + d * d
+            return r2 ** (a / 2 - 2.0) * ((a - 1.0) * p * p + d * d) + 0.0 * x
         ap = np.abs(p)
         with np.errstate(divide="ignore"):
             out = (a - 1.0) * np.where(ap > 0, ap, 1.0) ** (a - 2.0)
@@ -197,7 +266,16 @@ class UpwindTerms:
 
 
 def upwind(hamiltonian: Hamiltonian, x: np.ndarray, a: np.ndarray, b: np.ndarray) -> UpwindTerms:
-    """Evaluate the monotone split of ``hamiltonian`` at ``a = D- u``, ``b = D+ u``."""
+    """Evaluate the monotone split of ``hamiltonian`` at ``a = D- u``, ``b = D+ u``.
+
+    Smoothed built-ins go through the compiled ``_kernels.upwind_split_smooth``.
+    """
+    fast = hamiltonian._smooth_split()
+    if fast is not None:
+        a2, b2 = (np.ascontiguousarray(np.broadcast_arrays(a, b)[k], dtype=np.float64) for k in (0, 1))
+        out = [np.empty(a2.size) for _ in range(5)]
+        _kernels.upwind_split_smooth(fast[0], float(fast[1]), float(fast[2]), a2.ravel(), b2.ravel(), *out)
+        return UpwindTerms(*(o.reshape(a2.shape) for o in out))
     ap = np.maximum(a, 0.0)
     bm = np.minimum(b, 0.0)
     zero = np.zeros_like(a)

@@ -24,7 +24,7 @@ import numpy as np
 
 from . import _kernels
 from .fokker_planck import solve_fokker_planck
-from .hjb import hjb_operator, solve_hjb
+from .hjb import hjb_operator
 from .problem import MFGProblem
 
 __all__ = ["IterationLog", "fictitious_play", "fixed_point", "initial_guess", "policy_iteration"]
@@ -80,38 +80,17 @@ class IterationLog:
         return False
 
 
-def _hjb(problem: MFGProblem, u: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """Exact best response: the HJB solution for the costs of (u, m)."""
-    f = problem.running_cost(u, m)
-    g = problem.terminal_cost(m[-1])
-    u, _ = solve_hjb(problem.grid, problem.config.viscosity, problem.hamiltonian, f, g, u_init=u)
-    return u
-
-
-def _fp(problem: MFGProblem, u: np.ndarray) -> np.ndarray:
-    return solve_fokker_planck(problem.grid, problem.config.viscosity, problem.terms(u), problem.m0)
-
-
-def _start(problem: MFGProblem) -> tuple[np.ndarray, np.ndarray]:
-    """u = g(m0) and m = m0 at every time."""
-    m = np.broadcast_to(problem.m0, (problem.config.nt, problem.config.nx)).copy()
-    u = np.broadcast_to(problem.terminal_cost(problem.m0), m.shape).copy()
-    return u, m
-
-
 def initial_guess(problem: MFGProblem) -> tuple[np.ndarray, np.ndarray]:
-    """One best-response sweep from the frozen population m(t) = m0."""
-    u, m = _start(problem)
-    u = _hjb(problem, u, m)
-    return u, _fp(problem, u)
+    """One best-response sweep from the frozen population m(t) = m0 (see :meth:`MFGProblem.initial_guess`)."""
+    return problem.initial_guess()
 
 
 def _best_response_loop(problem: MFGProblem, log: IterationLog, weight: Callable[[int], float]) -> None:
-    u, m = _start(problem)
+    u, m = problem.frozen_start()
     k = 0
     while True:
-        u = _hjb(problem, u, m)
-        m_best = _fp(problem, u)
+        u = problem.best_response(u, m)
+        m_best = problem.fokker_planck(u)
         if log.record(problem.residual_norm(u, m_best), u, m_best):
             return
         w = weight(k)
@@ -133,8 +112,8 @@ def fictitious_play(problem: MFGProblem, log: IterationLog) -> None:
 def policy_iteration(problem: MFGProblem, log: IterationLog) -> None:
     """Policy iteration: FP for the current policy, then the linear HJB of that policy."""
     grid, nu, omega = problem.grid, problem.config.viscosity, problem.config.relaxation
-    u, m = _start(problem)
-    u = _hjb(problem, u, m)
+    u, m = problem.frozen_start()
+    u = problem.best_response(u, m)
     while True:
         terms = problem.terms(u)
         m_best = solve_fokker_planck(grid, nu, terms, problem.m0)

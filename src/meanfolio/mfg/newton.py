@@ -1,75 +1,275 @@
-"""Full space-time Newton for the discrete MFG system, with line search.
+"""Full space-time Newton for the discrete MFG system, globalised.
 
-Each step solves ``J delta = -R`` by GMRES right-preconditioned with the
-decoupled sweep (HJB backward, then FP forward; ``_kernels.gmres``), then
-backtracks on the residual norm (Armijo). Everything inside GMRES is
-compiled; the Jacobian is never formed as a matrix.
+Each step solves ``J delta = -dt R`` by GMRES right-preconditioned with the
+decoupled sweep (HJB backward, then FP forward), checks what the solve
+achieved (``linear_solve.checked_solve``: the true relative residual eta,
+warm restarts when the iteration cap stopped it), and then:
+
+1. backtracks on the merit ``phi = |R_H|^2 + |R_F|^2`` (Armijo, halving the
+   step): a step is taken only if
+   ``phi(new) <= phi (1 - 2 c s (1 - eta))``, the decrease an inexact Newton
+   direction promises;
+2. if no step along the Newton direction decreases phi (or the linear solve
+   failed, eta > 0.9), or only a short one, tries a damped best-response
+   sweep from the current iterate (policy iteration: the HJB solved for the
+   frozen density, then the exact Fokker-Planck density of that policy,
+   mixed with the current pair by weights 1, 1/2, ..., accepted under the
+   same sufficient decrease), and keeps the better of the two;
+3. if that fails too, stops with ``converged = False`` and a message saying
+   what failed.
+
+phi never increases, so the last iterate is the best one seen. The
+homotopies (continuation in viscosity, coupling strength, or the smoothing of
+a kinked Hamiltonian) are driven from outside (``solver``, ``regularization``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from .iterative import IterationLog
+from .linear_solve import apply_preconditioner, checked_solve
 
-__all__ = ["newton"]
+__all__ = ["NewtonStats", "newton"]
 
-LINE_SEARCH_MIN_STEP = 1.0 / 64.0
+#: Armijo constant of the sufficient decrease
+ARMIJO = 1e-4
+#: smallest step of the backtracking before the fallback sweep is tried
+LINE_SEARCH_MIN_STEP = 1e-4
+#: a linear solve with relative residual above this is not used as a direction
+MAX_FORCING = 0.9
+#: weights of the damped best-response sweep
+SWEEP_WEIGHTS = (1.0, 0.5, 0.25, 0.125, 0.0625)
+#: Newton steps on the HJB (frozen density) of one best response
+BEST_RESPONSE_STEPS = 30
+#: a Newton step shorter than this is compared with the best-response sweep
+SHORT_STEP = 1.0 / 16.0
+#: with ``stagnation``: fail when sqrt(phi) did not fall by this factor over the window ...
+STAGNATION_FACTOR = 0.5
+STAGNATION_WINDOW = 10
+#: ... or after this many linear solves in a row above their tolerance
+MAX_UNCONVERGED = 3
+#: the stagnation window with a ``budget`` (a probe near a solution)
+PROBE_WINDOW = 5
 
 
-def _evaluate(problem, u: np.ndarray, m: np.ndarray):
-    """Residuals, upwind terms, the merit sqrt(|R_H|^2 + |R_F|^2) and the stopping norm."""
+@dataclass
+class NewtonStats:
+    """Diagnostics of one Newton run beyond the residual history of the log.
+
+    ``linear_residuals`` and ``linear_tolerances``: achieved and requested
+    relative residuals of each step's linear solve; ``unconverged_linear``:
+    solves that stopped above their tolerance even after restarts;
+    ``sweeps``: steps taken by the best-response fallback; ``failure``: why
+    Newton gave up (None if it did not).
+    """
+
+    linear_residuals: list[float] = field(default_factory=list)
+    linear_tolerances: list[float] = field(default_factory=list)
+    unconverged_linear: int = 0
+    sweeps: int = 0
+    failure: str | None = None
+
+
+@dataclass
+class _Point:
+    """An iterate with its residuals, upwind terms, merit sqrt(phi) and stopping norm."""
+
+    u: np.ndarray
+    m: np.ndarray
+    rh: np.ndarray
+    rf: np.ndarray
+    terms: object
+    merit: float
+    res: float
+
+
+def _evaluate(problem, u: np.ndarray, m: np.ndarray) -> _Point:
+    u = u.copy()
+    u[-1] = problem.terminal_cost(m[-1])
     rh, rf, terms = problem.residual_and_terms(u, m)
     nh, nf = problem.norm(rh), problem.norm(rf)
-    return rh, rf, terms, float(np.hypot(nh, nf)), max(nh, nf)
+    return _Point(u, m, rh, rf, terms, float(np.hypot(nh, nf)), max(nh, nf))
 
 
-def newton(problem, log: IterationLog, initial: tuple[np.ndarray, np.ndarray] | None = None) -> None:
-    """Run Newton from the problem's initial guess, recording iterates in ``log``.
+def _accept(new: _Point, merit: float, decrease: float) -> bool:
+    """Sufficient decrease of phi = merit^2 by the fraction ``decrease`` (finite values only)."""
+    return bool(np.isfinite(new.merit) and new.merit**2 <= (1.0 - decrease) * merit**2)
+
+
+def _line_search(problem, p: _Point, du, dm, eta: float) -> tuple[float, _Point] | None:
+    """Backtracking on phi along (du, dm); None when no step down to the minimum decreases it."""
+    step = 1.0
+    while step >= LINE_SEARCH_MIN_STEP:
+        u = p.u.copy()
+        m = p.m.copy()
+        u[:-1] += step * du
+        m[1:] += step * dm
+        new = _evaluate(problem, u, m)
+        if _accept(new, p.merit, 2.0 * ARMIJO * step * (1.0 - eta)):
+            return step, new
+        step *= 0.5 if np.isfinite(new.merit) else 0.1
+    return None
+
+
+def best_response(problem, u: np.ndarray, m: np.ndarray) -> np.ndarray | None:
+    """u solving the HJB for the frozen density m (policy iteration from u); None if it fails.
+
+    Each step is the HJB block of Newton's preconditioner (one backward sweep
+    of the policy's linear HJB), i.e. Howard's algorithm.
+    """
+    if hasattr(problem, "best_response"):  # 1D: the compiled HJB solve
+        try:
+            u = problem.best_response(u, m)
+        except (RuntimeError, FloatingPointError):
+            return None
+        return u if np.all(np.isfinite(u)) else None
+    dt, N = problem.grid.dt, problem.steps
+    size = int(np.prod((N, *u.shape[1:])))
+    u = u.copy()
+    start = None
+    for _ in range(BEST_RESPONSE_STEPS):
+        p = _evaluate(problem, u, m)
+        nh = problem.norm(p.rh)
+        if not np.isfinite(nh):
+            return None
+        start = nh if start is None else start
+        if nh <= 1e-12 * (1.0 + start):
+            break
+        ops = problem.newton_operator(p.u, m, p.terms)
+        r = np.concatenate((-dt * p.rh.ravel(), np.zeros(p.rf.size)))
+        z = apply_preconditioner(problem, ops, r)
+        u = p.u
+        u[:-1] += z[:size].reshape(u[:-1].shape)
+    return u if np.all(np.isfinite(u)) else None
+
+
+def _sweep(problem, p: _Point) -> _Point | None:
+    """The damped best-response step from p, or None if no weight decreases phi."""
+    u_br = best_response(problem, p.u, p.m)
+    if u_br is None:
+        return None
+    m_br = problem.fokker_planck(u_br)
+    for w in SWEEP_WEIGHTS:
+        new = _evaluate(problem, p.u + w * (u_br - p.u), p.m + w * (m_br - p.m))
+        if _accept(new, p.merit, 2.0 * ARMIJO * w):
+            return new
+    return None
+
+
+def _start(problem, initial):
+    if initial is None:
+        return problem.initial_guess()
+    u, m = (np.array(a, dtype=np.float64) for a in initial)
+    if u.shape != (problem.config.nt, *problem.m0.shape) or m.shape != u.shape:
+        raise ValueError(
+            f"initial has shapes {u.shape}, {m.shape} which is not allowed: "
+            f"expected two arrays of shape {(problem.config.nt, *problem.m0.shape)}"
+        )
+    return u, m
+
+
+def newton(
+    problem,
+    log: IterationLog,
+    initial: tuple[np.ndarray, np.ndarray] | None = None,
+    *,
+    stagnation: bool = False,
+    budget: int | None = None,
+) -> NewtonStats:
+    """Run Newton from ``initial`` (default: the problem's initial guess), recording iterates in ``log``.
 
     ``problem`` is an ``MFGProblem`` (1D, compiled GMRES) or an
-    ``MFGProblem2D`` (sparse LU per step); both provide ``initial_guess``,
-    ``residual_and_terms``, ``newton_operator`` and ``linear_solve``.
+    ``MFGProblem2D``; both provide ``initial_guess``, ``residual_and_terms``,
+    ``newton_operator``, ``linear_solve`` and ``fokker_planck``.
 
-    ``log`` keeps the residuals, GMRES iterations and line-search steps, and
-    decides when to stop (tolerance, iteration cap, non-finite values, a
-    callback asking to stop).
+    ``log`` keeps the residuals, GMRES iterations and line-search steps (0
+    for a step of the fallback sweep) and decides when to stop (tolerance,
+    iteration cap, non-finite values, a callback asking to stop). With
+    ``stagnation`` (used when a homotopy can take over), also stop, as a
+    failure, when the residual did not halve in ``STAGNATION_WINDOW``
+    iterations or ``MAX_UNCONVERGED`` linear solves in a row missed their
+    tolerance. With ``budget``, also fail after that many iterations, at
+    the first linear solve above its tolerance, or when the residual did not
+    halve in ``PROBE_WINDOW`` iterations (a probe: Newton near a solution
+    converges fast). Returns the :class:`NewtonStats`.
     """
-    N, dt = problem.steps, problem.grid.dt
-    if initial is None:
-        u, m = problem.initial_guess()
-    else:
-        u, m = (np.array(a, dtype=np.float64) for a in initial)
-        if u.shape != (problem.config.nt, *problem.m0.shape) or m.shape != u.shape:
-            raise ValueError(
-                f"initial has shapes {u.shape}, {m.shape} which is not allowed: "
-                f"expected two arrays of shape {(problem.config.nt, *problem.m0.shape)}"
-            )
+    stats = NewtonStats()
+    dt, N = problem.grid.dt, problem.steps
+    u, m = _start(problem, initial)
+    p = _evaluate(problem, u, m)
     shape = (N, *u.shape[1:])
     size = int(np.prod(shape))
-    rh, rf, terms, merit, res = _evaluate(problem, u, m)
-    while not log.record(res, u, m):
-        ops = problem.newton_operator(u, m, terms)
-        rhs = -dt * np.concatenate((rh.ravel(), rf.ravel()))
-        # Inexact Newton (Eisenstat-Walker flavour): solve loosely far away,
-        # tightly near the solution so the final steps stay quadratic.
-        rtol = min(1e-2, max(1e-10, 0.1 * res))
-        delta, its = problem.linear_solve(ops, rhs, rtol)
-        log.linear_iterations.append(int(its))
-        du = delta[:size].reshape(shape)
-        dm = delta[size:].reshape(shape)
-        step = 1.0
-        while True:
-            u_new = u.copy()
-            m_new = m.copy()
-            u_new[:-1] += step * du
-            m_new[1:] += step * dm
-            u_new[-1] = problem.terminal_cost(m_new[-1])
-            new = _evaluate(problem, u_new, m_new)
-            accept = np.isfinite(new[3]) and new[3] <= (1.0 - 1e-4 * step) * merit
-            if accept or step <= LINE_SEARCH_MIN_STEP:
-                break
-            step *= 0.5
+    merits: list[float] = []
+    missed = 0
+    while not log.record(p.res, p.u, p.m):
+        merits.append(p.merit)
+        if stagnation:
+            stats.failure = _stagnated(merits, missed, p.res, STAGNATION_WINDOW)
+        if budget is not None and stats.failure is None:
+            if missed:
+                stats.failure = f"a linear solve stopped above its tolerance (residual {p.res:.3e})"
+            elif len(merits) > budget:
+                stats.failure = f"not converged in {budget} iterations (residual {p.res:.3e})"
+            else:
+                stats.failure = _stagnated(merits, missed, p.res, PROBE_WINDOW)
+        if stats.failure is not None:
+            break
+        ops = problem.newton_operator(p.u, p.m, p.terms)
+        rhs = -dt * np.concatenate((p.rh.ravel(), p.rf.ravel()))
+        # Inexact Newton: solve loosely far away, tightly near the solution so
+        # the final steps stay quadratic.
+        rtol = min(1e-2, max(1e-10, 0.1 * p.res))
+        solve = checked_solve(problem, ops, rhs, rtol)
+        log.linear_iterations.append(solve.iterations)
+        stats.linear_residuals.append(solve.relative_residual)
+        stats.linear_tolerances.append(rtol)
+        stats.unconverged_linear += not solve.converged
+        missed = 0 if solve.converged else missed + 1
+        found = None
+        if solve.relative_residual <= MAX_FORCING:
+            du = solve.x[:size].reshape(shape)
+            dm = solve.x[size:].reshape(shape)
+            found = _line_search(problem, p, du, dm, solve.relative_residual)
+        if found is None or found[0] < SHORT_STEP:
+            # No Newton step, or a short one: the best-response sweep may do better.
+            swept = _sweep(problem, p)
+            if swept is not None and (found is None or swept.merit < found[1].merit):
+                found = (0.0, swept)
+                stats.sweeps += 1
+        if found is None:
+            stats.failure = _failure_message(solve, len(log.history) - 1, p.res)
+            break
+        step, p = found
         log.steps.append(step)
-        u, m = u_new, m_new
-        rh, rf, terms, merit, res = new
+    if stats.failure is not None and not log.converged:
+        log.message = f"not converged: {stats.failure}; the iterate with the lowest residual is returned"
+    return stats
+
+
+def _stagnated(merits: list[float], missed: int, res: float, window: int) -> str | None:
+    """Why Newton should hand over to a homotopy, or None."""
+    if missed >= MAX_UNCONVERGED:
+        return f"{missed} linear solves in a row stopped above their tolerance (residual {res:.3e})"
+    if len(merits) > window and merits[-1] > STAGNATION_FACTOR * merits[-1 - window]:
+        return f"Newton stagnated: the residual did not halve in {window} iterations (now {res:.3e})"
+    return None
+
+
+def _failure_message(solve, iteration: int, res: float) -> str:
+    if solve.relative_residual > MAX_FORCING:
+        why = (
+            f"the linear solve failed (GMRES relative residual {solve.relative_residual:.2e} after "
+            f"{solve.iterations} iterations and restarts)"
+        )
+    else:
+        why = (
+            f"no step along the Newton direction decreased the residual "
+            f"(line search down to {LINE_SEARCH_MIN_STEP:g}, GMRES relative residual {solve.relative_residual:.2e})"
+        )
+    return (
+        f"Newton failed at iteration {iteration}: {why}, and the damped best-response sweep "
+        f"did not decrease it either (residual {res:.3e})"
+    )

@@ -25,7 +25,7 @@ from .fokker_planck import (
 )
 from .grid import Grid1D
 from .hamiltonians import Hamiltonian, Quadratic, UpwindTerms
-from .hjb import hjb_operator, hjb_residual, upwind_terms
+from .hjb import hjb_operator, hjb_residual, solve_hjb, upwind_terms
 
 __all__ = ["MFGProblem"]
 
@@ -115,11 +115,24 @@ class MFGProblem:
         """alpha* of the scheme at every level of u, shape (nt, nx)."""
         return upwind_terms(self.grid, self.hamiltonian, u).drift
 
-    def initial_guess(self) -> tuple[np.ndarray, np.ndarray]:
-        """One best-response sweep from the frozen population m(t) = m0."""
-        from .iterative import initial_guess
+    def frozen_start(self) -> tuple[np.ndarray, np.ndarray]:
+        """u = g(m0) and m = m0 at every time: where the iterative methods start."""
+        m = np.broadcast_to(self.m0, (self.config.nt, self.config.nx)).copy()
+        u = np.broadcast_to(self.terminal_cost(self.m0), m.shape).copy()
+        return u, m
 
-        return initial_guess(self)
+    def best_response(self, u: np.ndarray, m: np.ndarray) -> np.ndarray:
+        """The exact best response: the HJB solution for the costs of (u, m), started from u."""
+        f = self.running_cost(u, m)
+        g = self.terminal_cost(m[-1])
+        u, _ = solve_hjb(self.grid, self.config.viscosity, self.hamiltonian, f, g, u_init=u)
+        return u
+
+    def initial_guess(self) -> tuple[np.ndarray, np.ndarray]:
+        """One best-response sweep from the frozen population m(t) = m0 (Newton's start)."""
+        u, m = self.frozen_start()
+        u = self.best_response(u, m)
+        return u, self.fokker_planck(u)
 
     def linear_solve(self, ops: tuple, rhs: np.ndarray, rtol: float) -> tuple[np.ndarray, int]:
         """Newton's system by the compiled right-preconditioned GMRES."""

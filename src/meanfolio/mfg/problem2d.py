@@ -12,8 +12,10 @@ conserved to round-off and m >= 0.
 
 Each implicit step couples the ny*nx nodes through a 5-point matrix
 ``I + dt (nu L + A(U^n))``; Newton's linear system is solved by GMRES
-right-preconditioned by the decoupled sweep, with one sparse LU per step
-(the FP step uses the transpose of the same factorisation).
+right-preconditioned by the decoupled sweep with ADI blocks (tridiagonal
+line solves, ``_kernels2d``). The returned density solves every implicit FP
+step to round-off by GMRES with the same ADI blocks (a sparse LU if it ever
+stalls). Threads: :func:`meanfolio._parallel.free_threads` per linear solve.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from meanfolio._parallel import free_threads, numba_threads
 from meanfolio._validation import check_array, check_density
 
 from . import _kernels2d
@@ -36,6 +39,10 @@ from .hjb import hjb_operator, upwind_terms
 from .problem import GMRES_MAXITER, GMRES_RESTART, _stack, mean_drift_gradient
 
 __all__ = ["MFGProblem2D"]
+
+#: The implicit FP steps of :meth:`MFGProblem2D.fokker_planck`: GMRES to the relative residual
+#: FP_RTOL (its floor is about 1e-14), restart, iteration cap; a sparse LU if above FP_ACCEPT.
+FP_RTOL, FP_ACCEPT, FP_RESTART, FP_MAXITER = 1e-14, 1e-13, 30, 120
 
 
 @dataclass
@@ -169,11 +176,16 @@ class MFGProblem2D:
     def five_point(self, x_parts, y_parts, identity: float) -> np.ndarray:
         """Entries (N, K, 5) in the order of ``neighbours`` of the operator ``Tx + Ty - identity``,
         from per-axis tridiagonal parts (lo, di, up): x parts (N, ny, nx), y parts (N, nx, ny)."""
-        along = self.grid.along
-        lx, dx_, ux = x_parts
-        ly, dy_, uy = (along(1, a) for a in y_parts)
-        data = np.stack([dx_ + dy_ - identity, lx, ux, ly, uy], axis=-1)
-        return np.ascontiguousarray(data.reshape(data.shape[0], -1, 5))
+        arrays = [np.ascontiguousarray(a, dtype=np.float64) for a in (*x_parts, *y_parts)]
+        out = np.empty((arrays[0].shape[0], self.grid.size, 5))
+        with numba_threads(self._threads(out.shape[0] * out.shape[1])):
+            _kernels2d.five_point_data(*arrays, float(identity), out)
+        return out
+
+    @staticmethod
+    def line_coefficients(parts) -> tuple[np.ndarray, np.ndarray]:
+        """Per-axis parts stacked for the ADI line solves: xc (3, N, nx, ny), yc (3, N, ny, nx)."""
+        return tuple(np.ascontiguousarray(np.stack(axis).swapaxes(-1, -2)) for axis in parts)
 
     def hjb_parts(self, terms: AxisTerms) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
         """Per-axis tridiagonal parts of ``I + dt (nu L + A(U^n))``: x (N, ny, nx), y (N, nx, ny)."""
@@ -183,36 +195,54 @@ class MFGProblem2D:
     def fokker_planck(self, u: np.ndarray) -> np.ndarray:
         """Solve the implicit FP forward from m0 for the controls of u; (nt, ny, nx).
 
-        One sparse LU per step (the matrices are M-matrices, so no pivoting):
-        the density is exact to round-off, with unit mass and m >= 0.
+        Each step ``A_n^T M^{n+1} = M^n`` by GMRES preconditioned with the
+        transposed ADI step, to a relative residual ``FP_RTOL`` (mass to
+        round-off), then clipped at 0 (the exact solution is >= 0: A_n is an
+        M-matrix); a sparse LU solves a step where GMRES stalls above ``FP_ACCEPT``.
         """
-        data = self.five_point(*self.hjb_parts(self.terms(u[:-1])), 1.0)
+        parts = self.hjb_parts(self.terms(u[:-1]))
+        data = self.five_point(*parts, 1.0)
+        xc, yc = self.line_coefficients(parts)
+        m = np.empty((self.config.nt, self.grid.size))
+        m[0] = self.m0.ravel()
+        rel, first = np.zeros(self.steps), 0
+        while True:
+            _kernels2d.fokker_planck_steps(
+                xc, yc, data, self.neighbours, m, first, FP_RTOL, FP_RESTART, FP_MAXITER, self.grid.periodic, rel
+            )
+            stalled = np.flatnonzero(~(rel[first:] <= FP_ACCEPT))  # (or NaN)
+            if not stalled.size:
+                break
+            n = first + stalled[0]
+            m[n + 1] = self._lu_step(data[n], m[n])
+            first = n + 1
+        return np.maximum(m, 0.0).reshape(u.shape)
+
+    def _lu_step(self, data: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """A^T x = b by a sparse LU (no pivoting: an M-matrix), for steps where GMRES stalls."""
         K = self.grid.size
-        indptr = np.arange(0, 5 * K + 1, 5)
-        m = np.empty_like(u)
-        m[0] = self.m0
-        for n, d in enumerate(data):
-            # CSR of A is CSC of A^T, the FP matrix
-            AT = sp.csc_matrix((d.ravel(), self.neighbours.ravel(), indptr), shape=(K, K))
-            lu = spla.splu(AT, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0)
-            m[n + 1] = lu.solve(m[n].ravel()).reshape(self.shape)
-        return m
+        # CSR of A is CSC of A^T, the FP matrix
+        AT = sp.csc_matrix((data.ravel(), self.neighbours.ravel(), np.arange(0, 5 * K + 1, 5)), shape=(K, K))
+        return spla.splu(AT, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0).solve(b)
 
     def initial_guess(self) -> tuple[np.ndarray, np.ndarray]:
         """u = g(m0) at every time and m its FP density by the ADI steps: a cheap start for Newton."""
         nt = self.config.nt
         u = np.broadcast_to(self.terminal_cost(self.m0), (nt, *self.shape)).copy()
-        (xl, xd, xu), (yl, yd, yu) = self.hjb_parts(self.terms(u[:-1]))
+        xc, yc = self.line_coefficients(self.hjb_parts(self.terms(u[:-1])))
         m = np.empty_like(u)
         m[0] = self.m0
+        scratch = np.empty(9 * self.grid.size)
         for n in range(nt - 1):
-            m[n + 1] = _kernels2d.adi_solve(xl[n], xd[n], xu[n], yl[n], yd[n], yu[n], m[n], True)
+            _kernels2d.adi(xc, yc, n, m[n], m[n + 1], True, self.grid.periodic, scratch)
         return u, np.maximum(m, 0.0)
 
     def newton_operator(self, u, m, terms: AxisTerms):
-        """Everything the Newton linear solve needs at (u, m) (rows scaled by dt)."""
+        """Everything the Newton linear solve needs at (u, m) (rows scaled by dt); also picks
+        the numba threads of this step's linear solve (``free_threads``)."""
         g, dt, N = self.grid, self.grid.dt, self.steps
         K = g.size
+        self._thread_count = free_threads(N * K)
         parts = self.hjb_parts(terms)
         nxt = m[1:]
         bx = fokker_planck_derivative(g.gx, terms.x, nxt)
@@ -228,67 +258,48 @@ class MFGProblem2D:
         )
 
     def preconditioner(self, ops):
-        """r -> z: the decoupled sweep (HJB backward, FP forward) with ADI blocks, compiled."""
+        """The decoupled sweep (HJB backward, FP forward) with ADI blocks, compiled:
+        ``precondition(r, out=None)`` returns P^{-1} r (in ``out`` if given)."""
         parts, _, bdata, _, _ = ops
-        coefficients = tuple(np.ascontiguousarray(a) for axis in parts for a in axis)
-        N = bdata.shape[0]
-        shape = (N, *self.shape)
-        size = N * self.grid.size
+        xc, yc = self.line_coefficients(parts)
 
-        def precondition(r):
-            z = np.empty_like(r)
-            rU, rM = (np.ascontiguousarray(a).reshape(shape) for a in (r[:size], r[size:]))
-            _kernels2d.adi_preconditioner(
-                *coefficients, bdata, self.neighbours, rU, rM, z[:size].reshape(shape), z[size:].reshape(shape)
-            )
-            return z
+        def precondition(r, out=None):
+            out = np.empty(r.size) if out is None else out
+            r = np.ascontiguousarray(r, dtype=np.float64)
+            _kernels2d.adi_preconditioner(xc, yc, bdata, self.neighbours, r, out, self.grid.periodic)
+            return out
 
         return precondition
 
-    def linear_solve(self, ops, rhs: np.ndarray, rtol: float) -> tuple[np.ndarray, int]:
-        """Solve Newton's system ``J delta = rhs`` by GMRES right-preconditioned with ADI sweeps."""
+    def matvec(self, ops, v: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Newton's operator ``J v`` (rows scaled by dt), compiled; one parallel region over the steps."""
         _, hdata, bdata, (cdiag, CM, WM, CU, WU), (gdiag, gC, gW, _, _) = ops
-        N, K = hdata.shape[:2]
-        cols = self.neighbours
+        out = np.empty(v.size) if out is None else out
+        v = np.ascontiguousarray(v, dtype=np.float64)
+        with numba_threads(self._threads(hdata.shape[0] * hdata.shape[1])):
+            _kernels2d.newton_matvec(hdata, bdata, self.neighbours, cdiag, CM, WM, CU, WU, gdiag, gC, gW, v, out)
+        return out
 
-        def lowrank(C, W, x):
-            return np.einsum("nki,nk->ni", C, np.einsum("nki,ni->nk", W, x))
+    def _threads(self, work: int) -> int:
+        """Numba threads for Newton's products: chosen once per Newton step (``newton_operator``)."""
+        threads = getattr(self, "_thread_count", None)
+        return free_threads(work) if threads is None else threads
 
-        def matvec(v):
-            dU = v[: N * K].reshape(N, K)
-            dM = v[N * K :].reshape(N, K)
-            oU = np.empty((N, K))
-            oM = np.empty((N, K))
-            _kernels2d.five_point_matvec(hdata, cols, dU, oU)
-            oU[:-1] -= dU[1:]
-            oU -= cdiag * dM + lowrank(CM, WM, dM) + lowrank(CU, WU, dU)
-            oU[-1] -= gdiag[0] * dM[-1] + lowrank(gC, gW, dM[-1:])[0]
-            _kernels2d.five_point_rmatvec(hdata, cols, dM, oM)
-            oM[1:] -= dM[:-1]
-            bu = np.empty((N, K))
-            _kernels2d.five_point_matvec(bdata, cols, dU, bu)
-            oM += bu
-            return np.concatenate((oU.ravel(), oM.ravel()))
-
+    def linear_solve(self, ops, rhs: np.ndarray, rtol: float) -> tuple[np.ndarray, int]:
+        """Solve Newton's system ``J delta = rhs`` by GMRES right-preconditioned with ADI sweeps,
+        on the threads that are free (the result does not depend on their number)."""
+        N, K = ops[1].shape[:2]
         precondition = self.preconditioner(ops)
-
-        count = [0]
-
-        def counter(_):
-            count[0] += 1
-
-        op = spla.LinearOperator((2 * N * K, 2 * N * K), matvec=lambda y: matvec(precondition(y)), dtype=float)
-        y, _ = spla.gmres(
-            op,
-            rhs,
-            rtol=rtol,
-            atol=0.0,
-            restart=GMRES_RESTART,
-            maxiter=GMRES_MAXITER // GMRES_RESTART + 1,
-            callback=counter,
-            callback_type="pr_norm",
-        )
-        return precondition(y), count[0]
+        with numba_threads(self._threads(N * K)):
+            delta, its, _ = _kernels2d.gmres(
+                lambda v, out: self.matvec(ops, v, out),
+                precondition,
+                np.ascontiguousarray(rhs, dtype=np.float64),
+                rtol,
+                GMRES_RESTART,
+                GMRES_MAXITER,
+            )
+        return delta, its
 
 
 def _flatten_cost(value, name: str, shape: tuple[int, int, int]):

@@ -16,12 +16,13 @@ from meanfolio.transport import wasserstein_grid
 
 from .config import MFGConfig
 from .continuation import Continuation, stages
-from .couplings import Scaled
-from .hamiltonians import Hamiltonian
+from .grid import Grid1D
+from .hamiltonians import Hamiltonian, Quadratic
 from .iterative import IterationLog, fictitious_play, fixed_point, policy_iteration
-from .newton import newton
+from .newton import NewtonStats
 from .problem import MFGProblem
 from .problem2d import MFGProblem2D
+from .regularization import Stage, StageRunner, describe, solve_stage
 
 __all__ = ["MFGConvergenceWarning", "MFGSolution", "solve_mfg", "solve_mfg_1d"]
 
@@ -61,9 +62,31 @@ class MFGSolution:
         1D: ``max_t W1`` and ``max_t W2`` between the densities of successive
         iterates (negative round-off in an iterate clipped to 0); empty in 2D.
     stages : list[dict]
-        With ``continuation``: viscosity, coupling factor, iterations and
-        convergence of every stage before the target.
+        Every Newton run before the returned one: with ``continuation`` its
+        stages, and when Newton failed on the game the homotopy's stages
+        (see ``regularization``): kind ("continuation", "target",
+        "smoothing", "coupling"), viscosity, coupling factor, smoothing,
+        iterations, convergence, last residual and GMRES iterations.
     message : str
+        How the run ended; says so when the answer solves a smoothed game.
+    hamiltonian : Hamiltonian
+        The Hamiltonian of the game the returned (u, m) solves: the one given,
+        or its smoothed version when Newton failed on a kinked Hamiltonian
+        (``Linear``, ``PowerLaw`` with a < 2) and the smoothing homotopy
+        stopped at ``smoothing`` > 0.
+    smoothing : float
+        The smoothing delta of ``hamiltonian`` (0: the game as given).
+    final_residual : float
+        The scaled residual of the returned pair (u, m), recomputed (m is the
+        exact FP density of u, so it can differ from the last history entry).
+    linear_residuals : list[float]
+        Newton: the relative residual each step's GMRES solve achieved.
+    unconverged_linear_solves : int
+        Newton: linear solves (over all stages) that stopped above their
+        tolerance even after restarts; their directions were only used when
+        the line search confirmed a decrease.
+    fallback_steps : int
+        Newton: steps taken by the best-response fallback instead of a Newton step.
     """
 
     u: np.ndarray
@@ -84,6 +107,12 @@ class MFGSolution:
     y: np.ndarray | None = None
     wasserstein_history: list[tuple[float, float]] = field(default_factory=list)
     stages: list[dict] = field(default_factory=list)
+    hamiltonian: Hamiltonian | None = None
+    smoothing: float = 0.0
+    final_residual: float = float("nan")
+    linear_residuals: list[float] = field(default_factory=list)
+    unconverged_linear_solves: int = 0
+    fallback_steps: int = 0
 
     @property
     def residual(self) -> float:
@@ -99,6 +128,9 @@ class MFGSolution:
             "mass_error": self.mass_error,
             "min_m": float(self.m.min()),
             "gmres_iterations": int(sum(self.linear_iterations)),
+            "unconverged_linear_solves": self.unconverged_linear_solves,
+            "smoothing": self.smoothing,
+            "final_residual": self.final_residual,
             "wall_time_s": self.wall_time,
             "message": self.message,
         }
@@ -186,8 +218,12 @@ def solve_mfg(
     callback : callable(iteration, residual) -> bool, optional
         Return True to stop. Ctrl-C also stops and returns the last iterate.
     continuation : Continuation, optional
-        Solve easier games first (larger viscosity or a weaker coupling), each
-        Newton run starting from the previous solution (Newton only).
+        Solve easier games first (larger viscosity, a weaker coupling or a
+        smoothed Hamiltonian), each Newton run starting from the previous
+        solution (Newton only). Independently, when Newton fails on the game
+        (no step decreases the residual, or it stagnates), a homotopy takes
+        over (``regularization``): in the smoothing of a kinked Hamiltonian,
+        else in the coupling strength.
     initial : (u, m), optional
         Newton's starting point, arrays shaped like the solution.
 
@@ -195,7 +231,8 @@ def solve_mfg(
     -------
     MFGSolution
         ``converged`` is False if the tolerance was not reached; the history
-        and the last finite iterate are returned, never NaN arrays.
+        and the best finite iterate are returned, never NaN arrays. If the
+        answer solves a smoothed game, ``smoothing`` > 0 and the message say so.
 
     References
     ----------
@@ -204,29 +241,23 @@ def solve_mfg(
     and applications: numerical aspects, LNM 2281 (2020).
     """
     problem_class = MFGProblem2D if config.dim == 2 else MFGProblem
-    plan = stages(continuation, config)
+    hamiltonian = Quadratic() if hamiltonian is None else hamiltonian
+    if not isinstance(hamiltonian, Hamiltonian):
+        raise ValueError(f"hamiltonian = {hamiltonian!r} is not allowed: expected a Hamiltonian")
+    plan = stages(continuation, config, hamiltonian)
     if len(plan) > 1 and config.method != "newton":
         raise ValueError(f"continuation is not allowed with method = {config.method!r}: expected 'newton'")
-    records = []
     start = time.perf_counter()
+    distance = None
+    if config.dim == 1:
+        distance = functools.partial(_wasserstein_change, Grid1D.from_config(config).x)
+    runner = StageRunner(problem_class, config, m0, f, terminal, hamiltonian, callback, distance)
+    runs: list[Stage] = []
     # One BLAS thread: the kernels are numba; multithreaded BLAS on the small
     # vector operations in between only adds overhead on small machines.
     with threadpool_limits(limits=1):
-        for k, stage in enumerate(plan):
-            stage_config = config.replace(viscosity=stage["viscosity"])
-            problem = problem_class.create(stage_config, m0, f, terminal=terminal, hamiltonian=hamiltonian)
-            if stage["factor"] != 1.0:
-                problem.coupling = Scaled(problem.coupling, stage["factor"])
-            log = IterationLog(config.tolerance, config.max_iterations, callback)
-            if config.dim == 1:
-                log.distance = functools.partial(_wasserstein_change, problem.grid.x)
-            _run(problem, log, initial)
-            if k < len(plan) - 1:
-                records.append({**stage, "iterations": len(log.history) - 1, "converged": log.converged})
-                if not log.converged or log.last is None:
-                    log.message = f"continuation stage {stage} did not converge: {log.message}"
-                    break
-                initial = log.last
+        final, message = _dispatch(runner, plan, initial, runs)
+        log, problem = final.log, final.problem
         if log.last is None:
             raise RuntimeError(f"the {config.method} solver produced no finite iterate: {log.message}")
         u, m = log.last
@@ -235,6 +266,7 @@ def solve_mfg(
         m = problem.fokker_planck(u)
         u[-1] = problem.terminal_cost(m[-1])
         alpha = problem.controls(u)
+        final_residual = problem.residual_norm(u, m)
     wall = time.perf_counter() - start
     mass_error = float(np.max(np.abs(problem.mass(m) - 1.0)))
     axes = (problem.grid.gx, problem.grid.gy) if config.dim == 2 else (problem.grid, None)
@@ -251,26 +283,64 @@ def solve_mfg(
         mass_error=mass_error,
         wall_time=wall,
         method=config.method,
-        message=log.message,
+        message=message,
         config=config,
         linear_iterations=log.linear_iterations,
         line_search_steps=log.steps,
         wasserstein_history=log.distance_history,
-        stages=records,
+        stages=[r.record() for r in runs if r is not final],
+        hamiltonian=final.hamiltonian,
+        smoothing=float(final.hamiltonian.smoothing),
+        final_residual=float(final_residual),
+        linear_residuals=final.stats.linear_residuals,
+        unconverged_linear_solves=sum(r.stats.unconverged_linear for r in runs),
+        fallback_steps=sum(r.stats.sweeps for r in runs),
     )
 
 
-def _run(problem, log: IterationLog, initial) -> None:
-    """Run the configured method; Ctrl-C keeps the last finished iterate."""
-    method = problem.config.method
-    try:
-        if method == "newton":
-            newton(problem, log, initial)
-        else:
-            _METHODS[method](problem, log)
-    except KeyboardInterrupt:
-        log.message = f"interrupted after {max(len(log.history) - 1, 0)} iterations"
-        log.converged = False
+def _dispatch(runner: StageRunner, plan: list[dict], initial, runs: list[Stage]) -> tuple[Stage, str]:
+    """Run the configured method; Newton through the continuation plan, then the homotopy if it fails.
+
+    Ctrl-C stops and keeps the last finished iterate of the run in progress.
+    """
+    config = runner.config
+    if config.method != "newton":
+        problem = runner.problem(config.viscosity, 1.0, runner.hamiltonian)
+        log = runner.log()
+        try:
+            _METHODS[config.method](problem, log)
+        except KeyboardInterrupt:
+            _interrupted(log)
+        runs.append(Stage(problem, log, NewtonStats(), config.viscosity, 1.0, problem.hamiltonian))
+        return runs[-1], log.message
+    message = ""
+    for k, stage in enumerate(plan):
+        last = k == len(plan) - 1
+        final, tried = solve_stage(
+            runner,
+            viscosity=stage["viscosity"],
+            factor=stage["factor"],
+            hamiltonian=stage["hamiltonian"],
+            initial=initial,
+            kind="target" if last else "continuation",
+        )
+        runs.extend(tried)
+        message = describe(final, tried)
+        if runner.interrupted:
+            final.log.converged = False
+            return final, f"interrupted: {message}"
+        if not final.log.converged or final.log.last is None:
+            if not last:
+                summary = {key: stage[key] for key in ("viscosity", "factor", "smoothing")}
+                message = f"continuation stage {summary} did not converge: {message}"
+            return final, message
+        initial = final.log.last
+    return final, message
+
+
+def _interrupted(log: IterationLog) -> None:
+    log.message = f"interrupted after {max(len(log.history) - 1, 0)} iterations"
+    log.converged = False
 
 
 def _wasserstein_change(x: np.ndarray, m_prev: np.ndarray, m: np.ndarray) -> tuple[float, float]:

@@ -3,8 +3,15 @@
 Private. Parameters travel as a float vector ``P`` and integer codes ``C``
 (indices below, filled by ``model._pack``). Particles are visited in fixed
 blocks under prange and block sums are added in order (``meanfolio._parallel``);
-the Gaussian increments come from the counter-based generator, so a seeded run
-is bitwise the same on any number of threads.
+the Gaussian increments come from the counter-based generator indexed by the
+global step, so a seeded run is bitwise the same on any number of threads.
+
+Chunking and resuming are bitwise neutral too: everything a step computes is a
+function of (x, global step) alone. The moments are sums of deviations from a
+shift taken from x itself (the mean of its first ``SHIFT_COUNT`` entries, not
+the previous step's mean, which a resumed run would not have), the clock is
+``start + j dt`` for the global step j (not accumulated per chunk), and the
+final row of moments goes through the same :func:`moments`.
 
 One step (Euler-Maruyama; Milstein adds 0.5 s^2 g g' (dW^2 - dt)):
 
@@ -23,13 +30,14 @@ from meanfolio._parallel import BLOCK, block_count, block_total
 from meanfolio._random_kernels import normal, step_base
 
 # float parameters
-SIGMA, ETA, LAM, KAPPA, GAIN, TARGET, DT, LOW, HIGH, GRID_X0, GRID_DX, GRID_DT = range(12)
-N_FLOAT = 12
+SIGMA, ETA, LAM, KAPPA, GAIN, TARGET, DT, LOW, HIGH, GRID_X0, GRID_DX, GRID_DT, GRID_T0, START = range(14)
+N_FLOAT = 14
 # integer codes
 CONTROL, NOISE, MILSTEIN, REFLECT = range(4)
 N_CODE = 4
 LINEAR, GRID = 0, 1
 ADDITIVE, GEOMETRIC = 0, 1
+SHIFT_COUNT = 32  # particles averaged for the shift of the moment sums
 
 
 @njit(cache=True, inline="always")
@@ -46,6 +54,17 @@ def control(P, C, alpha, level, x):
     i = int(s)
     w = s - i
     return (1.0 - w) * alpha[level, i] + w * alpha[level, i + 1]
+
+
+@njit(cache=True)
+def level_at(P, C, alpha, t):
+    """Level of a grid control in use at time t: n on [t_n, t_{n+1}), clamped to the grid (0 for a linear one)."""
+    if C[CONTROL] != GRID:
+        return 0
+    s = (t - P[GRID_T0]) / P[GRID_DT] + 1e-9
+    if s <= 0.0:
+        return 0
+    return min(int(s), alpha.shape[0] - 1)
 
 
 @njit(cache=True, parallel=True)
@@ -103,31 +122,42 @@ def _move(P, C, alpha, level, x, mean, abar, vol, base):
 
 
 @njit(cache=True)
-def run_steps(P, C, alpha, key, step0, nsteps, t0, x, partial, out):
-    """Advance ``nsteps`` steps from global step ``step0`` at time t0.
+def moments(P, C, alpha, level, x, partial, row):
+    """(mean X, Var X, mean alpha) into ``row``: a function of x alone, the same at any chunk boundary.
 
-    Row k of ``out`` gets (mean X, Var X, mean alpha) *before* step k.
+    Sums of deviations from a shift K (the mean of the first particles) in
+    block order; Var = mean((x - K)^2) - (mean - K)^2, whose rounding error is
+    about eps (1 + (mean - K)^2 / Var), small as K is an average of draws of X.
+    """
+    n = x.size
+    m = min(n, SHIFT_COUNT)
+    shift = 0.0
+    for i in range(m):
+        shift += x[i]
+    shift /= m
+    nb = _sums(P, C, alpha, level, x, shift, partial)
+    d = block_total(partial, nb, 0) / n
+    row[0] = shift + d
+    row[1] = max(block_total(partial, nb, 1) / n - d * d, 0.0)
+    row[2] = block_total(partial, nb, 2) / n
+
+
+@njit(cache=True)
+def run_steps(P, C, alpha, key, stream0, first, nsteps, x, partial, out):
+    """Advance ``nsteps`` steps from global step ``first`` (time ``P[START] + first dt``).
+
+    The increments of global step j are drawn at stream index ``stream0 + j``.
+    Row k of ``out`` gets (mean X, Var X, mean alpha) *before* step first + k.
     Returns the number of steps done; fewer means the moments became
     non-finite before that step (the caller raises).
     """
-    n = x.size
-    shift = 0.0
     for k in range(nsteps):
-        t = t0 + k * P[DT]
-        level = 0
-        if C[CONTROL] == GRID:
-            level = min(int(t / P[GRID_DT] + 1e-9), alpha.shape[0] - 1)
-        nb = _sums(P, C, alpha, level, x, shift, partial)
-        d = block_total(partial, nb, 0) / n
-        mean = shift + d
-        var = max(block_total(partial, nb, 1) / n - d * d, 0.0)
-        abar = block_total(partial, nb, 2) / n
-        out[k, 0] = mean
-        out[k, 1] = var
-        out[k, 2] = abar
-        vol = P[SIGMA] + P[ETA] * var
+        j = first + k
+        level = level_at(P, C, alpha, P[START] + j * P[DT])
+        moments(P, C, alpha, level, x, partial, out[k])
+        mean, var, abar = out[k, 0], out[k, 1], out[k, 2]
         if not (np.isfinite(mean) and np.isfinite(var) and np.isfinite(abar)):
             return k
-        shift = mean
-        _move(P, C, alpha, level, x, mean, abar, vol, step_base(key, np.uint64(0), np.uint64(step0 + k)))
+        vol = P[SIGMA] + P[ETA] * var
+        _move(P, C, alpha, level, x, mean, abar, vol, step_base(key, np.uint64(0), np.uint64(stream0 + j)))
     return nsteps

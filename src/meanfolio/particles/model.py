@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from meanfolio._parallel import block_count
+from meanfolio._parallel import block_count, free_threads, numba_threads
 from meanfolio._random_kernels import kernel_key
 from meanfolio._rng import SeedLike
 from meanfolio._validation import check_array, check_choice, check_fields, check_integer, check_number
@@ -33,6 +33,12 @@ from meanfolio._validation import check_array, check_choice, check_fields, check
 from . import _kernels as kern
 
 __all__ = ["GridControl", "McKeanVlasov", "ParticleResult", "ParticleStabilityError", "simulate_particles"]
+
+
+#: Below this many particles a run uses one thread: a step's parallel regions are then a few
+#: microseconds, shorter than waking the pool (measured: 400 particles ran 10x slower on 2 threads
+#: of a loaded 2-core machine, 50 000 ran 3x faster on 2 threads).
+PARALLEL_PARTICLES = 20_000
 
 
 class ParticleStabilityError(FloatingPointError):
@@ -116,8 +122,10 @@ class ParticleResult:
 
     x : (N,) final positions; t : (steps + 1,) times; mean, variance,
     mean_control : (steps + 1,) empirical moments (the last after the final
-    step); wall_time in seconds; ``completed`` False if interrupted (the
-    arrays then hold the steps done).
+    step); wall_time in seconds (of the last call); ``completed`` False if
+    interrupted (the arrays then hold the steps done: pass the result as
+    ``resume=`` to finish the run bitwise as if never interrupted);
+    random_key : the key of the counter-based random stream.
     """
 
     x: np.ndarray
@@ -127,10 +135,12 @@ class ParticleResult:
     mean_control: np.ndarray
     wall_time: float
     completed: bool = True
+    random_key: int = 0
 
 
-def _pack(model: McKeanVlasov, dt: float, control: GridControl | None, scheme: str):
+def _pack(model: McKeanVlasov, dt: float, control: GridControl | None, scheme: str, start_time: float):
     P = np.zeros(kern.N_FLOAT)
+    P[kern.START] = start_time
     C = np.zeros(kern.N_CODE, dtype=np.int64)
     P[kern.SIGMA], P[kern.ETA], P[kern.LAM], P[kern.KAPPA] = model.sigma, model.eta, model.lam, model.kappa
     P[kern.GAIN], P[kern.TARGET], P[kern.DT] = model.gain, model.target, dt
@@ -145,7 +155,7 @@ def _pack(model: McKeanVlasov, dt: float, control: GridControl | None, scheme: s
         C[kern.CONTROL] = kern.GRID
         alpha = control.alpha
         P[kern.GRID_X0], P[kern.GRID_DX] = control.x[0], control.x[1] - control.x[0]
-        P[kern.GRID_DT] = control.t[1] - control.t[0]
+        P[kern.GRID_DT], P[kern.GRID_T0] = control.t[1] - control.t[0], control.t[0]
     return P, C, alpha
 
 
@@ -162,6 +172,8 @@ def simulate_particles(
     start_time: float = 0.0,
     chunk: int = 64,
     callback: Callable[[int, np.ndarray], bool | None] | None = None,
+    resume: ParticleResult | None = None,
+    threads: int | None = None,
 ) -> ParticleResult:
     """Simulate N interacting particles from ``x0`` over [0, horizon] in ``steps`` steps.
 
@@ -180,10 +192,20 @@ def simulate_particles(
     control : GridControl, optional
         Own feedback alpha(t, x) on a grid (e.g. an MFG equilibrium); else linear.
     start_step, start_time : int, float
-        Offset of the random stream and of the clock (to continue a run).
+        Offset of the random stream (global step j draws at ``start_step + j``)
+        and of the clock (step j is at ``start_time + j dt``).
     chunk : int
         Steps per compiled call; ``callback(steps_done, x)`` runs after each
         and may return True to stop (Ctrl-C also stops, keeping the steps done).
+        The result does not depend on ``chunk`` (bitwise).
+    resume : ParticleResult, optional
+        An interrupted result of this call (same arguments): continue it to
+        ``steps``, bitwise as the uninterrupted run (also after pickling).
+        Its random key is used; an int ``seed`` must be the one it was run with.
+    threads : int, optional
+        Numba threads (capped by the pool); by default 1 below
+        ``PARALLEL_PARTICLES`` particles, else the free cores
+        (:func:`meanfolio._parallel.free_threads`). Results do not depend on it.
 
     Raises
     ------
@@ -199,6 +221,8 @@ def simulate_particles(
     start_step = check_integer("start_step", start_step, low=0)
     start_time = check_number("start_time", start_time, low=0)
     chunk = check_integer("chunk", chunk, low=1)
+    if threads is not None:
+        threads = check_integer("threads", threads, low=1)
     if not isinstance(model, McKeanVlasov):
         raise ValueError(f"model = {model!r} is not allowed: expected a McKeanVlasov")
     dt = horizon / steps
@@ -209,40 +233,59 @@ def simulate_particles(
         )
     if model.box is not None and (x.min() < model.box[0] or x.max() > model.box[1]):
         raise ValueError(f"x0 lies outside box = {model.box!r}: expected positions inside the walls")
-    P, C, alpha = _pack(model, dt, control, scheme)
-    key = kernel_key(seed)
-    partial = np.zeros((block_count(x.size) + 1, 3))
+    P, C, alpha = _pack(model, dt, control, scheme, start_time)
     moments = np.full((steps + 1, 3), np.nan)
+    if resume is None:
+        key, done = kernel_key(seed), 0
+    elif not isinstance(resume, ParticleResult):
+        raise ValueError(f"resume of type {type(resume).__name__} is not allowed: expected a ParticleResult")
+    else:
+        key, done, x = _resume(resume, x.size, steps, seed, _clock(start_time, dt, resume.t.size - 1), moments)
+    partial = np.zeros((block_count(x.size) + 1, 3))
+    if threads is None:
+        threads = 1 if x.size < PARALLEL_PARTICLES else free_threads()
     start = time.perf_counter()
-    done = 0
     completed = True
-    try:
-        while done < steps:
-            k = min(chunk, steps - done)
-            ok = kern.run_steps(
-                P, C, alpha, key, start_step + done, k, start_time + done * dt, x, partial, moments[done:]
-            )
-            if ok < k or not np.all(np.isfinite(x)):
-                raise ParticleStabilityError(
-                    f"the particle system became non-finite at step {done + ok} (t = {(done + ok) * dt:g}): "
-                    "expected smaller dt, eta or volatility"
-                )
-            done += k
-            if callback is not None and callback(done, x) is True:
-                completed = False
-                break
-    except KeyboardInterrupt:
-        completed = False
-    # moments after the last step (block sums in block order, as in the kernel)
-    nb = kern._sums(P, C, alpha, _level(C, P, alpha, start_time + done * dt), x, 0.0, partial)
-    mean, square, abar = (partial[:nb, j].sum() / x.size for j in range(3))
-    moments[done] = (mean, max(square - mean * mean, 0.0), abar)
-    t = start_time + np.arange(done + 1) * dt
+    with numba_threads(threads):
+        try:
+            while done < steps:
+                k = min(chunk, steps - done)
+                ok = kern.run_steps(P, C, alpha, key, start_step, done, k, x, partial, moments[done:])
+                if ok < k or not np.all(np.isfinite(x)):
+                    raise ParticleStabilityError(
+                        f"the particle system became non-finite at step {done + ok} "
+                        f"(t = {start_time + (done + ok) * dt:g}): expected smaller dt, eta or volatility"
+                    )
+                done += k
+                if callback is not None and callback(done, x) is True:
+                    completed = False
+                    break
+        except KeyboardInterrupt:
+            completed = False
+        # moments after the last step: the kernel's own function of x, as at every chunk boundary
+        t = _clock(start_time, dt, done)
+        kern.moments(P, C, alpha, kern.level_at(P, C, alpha, t[-1]), x, partial, moments[done])
     m = moments[: done + 1]
-    return ParticleResult(x, t, m[:, 0].copy(), m[:, 1].copy(), m[:, 2].copy(), time.perf_counter() - start, completed)
+    return ParticleResult(
+        x, t, m[:, 0].copy(), m[:, 1].copy(), m[:, 2].copy(), time.perf_counter() - start, completed, int(key)
+    )
 
 
-def _level(C, P, alpha, t: float) -> int:
-    if C[kern.CONTROL] != kern.GRID:
-        return 0
-    return min(int(t / P[kern.GRID_DT] + 1e-9), alpha.shape[0] - 1)
+def _clock(start_time: float, dt: float, done: int) -> np.ndarray:
+    """Times of global steps 0..done, each ``start_time + j dt`` (the kernel's clock)."""
+    return start_time + np.arange(done + 1) * dt
+
+
+def _resume(previous, n: int, steps: int, seed: SeedLike, clock: np.ndarray, moments: np.ndarray):
+    """Key, steps done and positions of an interrupted run; its moments copied into ``moments``."""
+    done = previous.t.size - 1
+    if previous.x.size != n or done > steps or not np.array_equal(previous.t, clock):
+        raise ValueError(
+            f"resume with {previous.x.size} particles at t = {previous.t[-1]:g} after {done} steps is not allowed: "
+            "expected the result of a call with the same x0, horizon, steps and start_time"
+        )
+    key = np.uint64(previous.random_key)
+    if isinstance(seed, (int, np.integer)) and kernel_key(seed) != key:
+        raise ValueError(f"seed = {seed!r} is not allowed with this resume: expected the seed of the interrupted run")
+    moments[: done + 1] = np.column_stack([previous.mean, previous.variance, previous.mean_control])
+    return key, done, np.array(previous.x, dtype=np.float64, order="C")

@@ -1,0 +1,116 @@
+"""Benchmark: the 2D MFG solver on an idle and on a loaded machine, by thread setting.
+
+Game of ``mfg_2d.py`` (50x50 and 100x100, 50 time steps). Thread settings:
+
+- "default": the solver picks the numba threads of each linear solve from
+  the cores that are free (``meanfolio._parallel.free_threads``);
+- "all cores": every core (as if NUMBA_NUM_THREADS were set, which the
+  solver honours): what the default was before the count came from the load;
+- "1 thread".
+
+Each setting is timed first on the machine as it is ("idle": on a shared
+machine other processes may still run, so the load average is recorded),
+then while one CPU-bound busy loop runs in a subprocess started here (time
+bounded, killed at the end). Rows "idle vs loaded": ours = idle time,
+baseline = loaded time, so ratio = loaded / idle (goal <= 2). Rows
+"1 thread / default": ratio = one-thread time / default time in the same
+conditions (>= 1: the default is no worse than one thread). Times are the
+best of a few runs; CPU seconds (all threads) per run are also given.
+
+    python benchmarks/mfg_load.py       # table + results/mfg_load.json
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numba
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _runner import Report, best_time  # noqa: E402
+from meanfolio import _parallel  # noqa: E402
+from meanfolio.mfg import problem2d, solve_mfg  # noqa: E402
+from mfg_2d import game  # noqa: E402
+
+BUSY_SECONDS = 300  # the busy loop ends by itself after this, whatever happens here
+CORES = numba.config.NUMBA_NUM_THREADS
+MODES = {"default": None, "all cores": CORES, "1 thread": 1}
+
+
+@contextlib.contextmanager
+def busy_loop():
+    """One CPU-bound subprocess for the duration of the block (time-bounded, killed on exit)."""
+    code = f"import time\nend = time.time() + {BUSY_SECONDS}\nwhile time.time() < end:\n    pass\n"
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)  # let it reach the run queue
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+CHOSEN: list[int] = []
+FORCED: list[int | None] = [None]
+
+
+def _choice(work=None):
+    """The solver's thread choice (forced by the mode, else ``free_threads``), recorded. Not through
+    NUMBA_NUM_THREADS: numba reads it again when it compiles and refuses a changed value."""
+    CHOSEN.append(_parallel.free_threads(work) if FORCED[0] is None else FORCED[0])
+    return CHOSEN[-1]
+
+
+def measure(n: int, mode: str, repeat: int) -> dict:
+    config, m0, f, g = game(n)
+    run = functools.partial(solve_mfg, config, m0, f, terminal=g)
+    CHOSEN.clear()
+    FORCED[0] = MODES[mode]
+    cpu = time.process_time()
+    wall, sol = best_time(run, repeat=repeat, warmup=False)
+    cpu = (time.process_time() - cpu) / repeat
+    FORCED[0] = None
+    threads = f"{min(CHOSEN)}-{max(CHOSEN)}" if len(set(CHOSEN)) > 1 else str(CHOSEN[0])
+    return {"wall": wall, "cpu": cpu, "threads": threads, "load": os.getloadavg()[0], "sol": sol}
+
+
+def main() -> None:
+    report = Report("mfg_load")
+    problem2d.free_threads = _choice
+    for n in (50, 100):  # compile and warm up
+        config, m0, f, g = game(n)
+        solve_mfg(config, m0, f, terminal=g)
+    results = {}
+    for state in ("idle", "loaded"):
+        with busy_loop() if state == "loaded" else contextlib.nullcontext():
+            for n in (50, 100):
+                for mode in MODES:
+                    results[state, n, mode] = measure(n, mode, repeat=3)
+    for n in (50, 100):
+        ref = results["idle", n, "1 thread"]["sol"]
+        for mode in MODES:
+            idle, loaded = results["idle", n, mode], results["loaded", n, mode]
+            same = max(float(abs(r["sol"].m - ref.m).max()) for r in (idle, loaded))
+            report.add(
+                f"{n}^2x50 {mode}: loaded / idle", idle["wall"], loaded["wall"],
+                idle_cpu_s=idle["cpu"], loaded_cpu_s=loaded["cpu"], threads_idle=idle["threads"],
+                threads_loaded=loaded["threads"], load_idle=idle["load"], load_loaded=loaded["load"],
+                goal_idle_s=1.5 if n == 100 else None, goal_loaded_over_idle=2.0,
+                max_diff_m_vs_1_thread=same, newton_its=idle["sol"].iterations,
+            )  # fmt: skip
+        for state in ("idle", "loaded"):
+            default, one = results[state, n, "default"], results[state, n, "1 thread"]
+            report.add(f"{n}^2x50 {state}: 1 thread / default", default["wall"], one["wall"],
+                       threads=default["threads"], load=default["load"])  # fmt: skip
+    report.print()
+    print(report.write_json())
+
+
+if __name__ == "__main__":
+    main()
