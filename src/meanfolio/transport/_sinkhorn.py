@@ -7,9 +7,9 @@ marginal error; the last stage runs to ``tol``. When its observed rate says
 that first-order iterations would need more than a Newton polish costs, the
 last stage switches to Newton's method on the semi-dual in the potential of
 the smaller side (dense Hessian ``diag(r) - P diag(1/b) P^T``, Cholesky,
-Armijo line search): at small eps Sinkhorn's error decays like a power of the
-iteration count (the spectrum of the plan's Markov chain crowds at 1), while
-Newton keeps dividing it by 3-50 per step.
+Levenberg-Marquardt damping): at small eps Sinkhorn's error decays like a
+power of the iteration count (the spectrum of the plan's Markov chain crowds
+at 1), while Newton keeps dividing it by 3-50 per step.
 """
 
 from __future__ import annotations
@@ -55,12 +55,18 @@ class Solver:
         n, m = C.shape
         self.K = np.empty((n, m))
         self.u, self.v = np.ones(n), np.ones(m)
-        self.hist = np.full(max_iter, np.nan)
+        self.hist = np.full(min(max_iter, 1024), np.nan)  # grown on demand (_reserve)
         self.used, self.max_iter, self.newton_steps = 0, max_iter, 0
         self.omega, self.adapt = (1.0, True) if omega is None else (omega, False)
         self.CT = None
         self.rows_exact = False
         self.lam = 1e-4  # Levenberg-Marquardt damping of the Newton steps
+
+    def _reserve(self, stop: int) -> None:
+        if stop > self.hist.size:
+            grown = np.full(min(max(stop, 2 * self.hist.size), self.max_iter), np.nan)
+            grown[: self.hist.size] = self.hist
+            self.hist = grown
 
     def build(self, fa, ga, e):
         self.fa, self.ga, self.e = fa, (fa if self.sym else ga), e
@@ -92,6 +98,7 @@ class Solver:
     def run(self, tol: float, cap: int) -> float:
         """Iterate at the current eps until the marginal error is below tol or ``cap`` iterations."""
         stop = min(self.used + cap, self.max_iter)
+        self._reserve(stop)
         err = np.inf
         while self.used < stop:
             if self.sym:
@@ -184,6 +191,7 @@ class Solver:
             v[:] = 1.0 / np.dot(K.T, a * u)  # exact marginal on the larger side
             r = a * u * np.dot(K, b * v)
             err = float(np.abs(r - a).sum())
+            self._reserve(self.used + 1)
             self.hist[self.used] = err
             self.used += 1
             self.newton_steps += 1
