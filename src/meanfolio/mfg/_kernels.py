@@ -184,6 +184,34 @@ def newton_preconditioner(ops, r, out):
 
 
 @njit(cache=True)
+def givens_column(H, cs, sn, g, j):
+    """GMRES's QR update of Hessenberg column j: apply the earlier rotations, make and apply the
+    rotation that zeroes H[j + 1, j], and rotate the residual vector g (|g[j + 1]| is the new residual).
+    Shared by every GMRES of the MFG solvers (1D Newton, 2D Fokker-Planck steps, 2D Newton)."""
+    for i in range(j):
+        t = cs[i] * H[i, j] + sn[i] * H[i + 1, j]
+        H[i + 1, j] = -sn[i] * H[i, j] + cs[i] * H[i + 1, j]
+        H[i, j] = t
+    den = np.hypot(H[j, j], H[j + 1, j])
+    cs[j] = H[j, j] / den
+    sn[j] = H[j + 1, j] / den
+    H[j, j] = den
+    H[j + 1, j] = 0.0
+    g[j + 1] = -sn[j] * g[j]
+    g[j] = cs[j] * g[j]
+
+
+@njit(cache=True)
+def solve_triangular(H, g, k, y):
+    """y[:k] solving the upper-triangular H[:k, :k] y = g[:k] (GMRES's least-squares step)."""
+    for i in range(k - 1, -1, -1):
+        s = g[i]
+        for jj in range(i + 1, k):
+            s -= H[i, jj] * y[jj]
+        y[i] = s / H[i, i]
+
+
+@njit(cache=True)
 def gmres(ops, b, rtol, restart, maxiter):
     """Right-preconditioned restarted GMRES for ``J x = b``.
 
@@ -226,27 +254,13 @@ def gmres(ops, b, rtol, restart, maxiter):
             Hm[j + 1, j] = hn
             if hn > 0.0:
                 V[j + 1] = w / hn
-            for i in range(j):  # earlier Givens rotations
-                t = cs[i] * Hm[i, j] + sn[i] * Hm[i + 1, j]
-                Hm[i + 1, j] = -sn[i] * Hm[i, j] + cs[i] * Hm[i + 1, j]
-                Hm[i, j] = t
-            den = np.hypot(Hm[j, j], Hm[j + 1, j])
-            cs[j] = Hm[j, j] / den
-            sn[j] = Hm[j + 1, j] / den
-            Hm[j, j] = den
-            Hm[j + 1, j] = 0.0
-            g[j + 1] = -sn[j] * g[j]
-            g[j] = cs[j] * g[j]
+            givens_column(Hm, cs, sn, g, j)
             total += 1
             k = j + 1
             if abs(g[j + 1]) <= rtol * bnorm or total >= maxiter or hn == 0.0:
                 break
         y = np.zeros(k)
-        for i in range(k - 1, -1, -1):
-            s = g[i]
-            for jj in range(i + 1, k):
-                s -= Hm[i, jj] * y[jj]
-            y[i] = s / Hm[i, i]
+        solve_triangular(Hm, g, k, y)
         w[:] = 0.0
         for i in range(k):
             w += y[i] * V[i]

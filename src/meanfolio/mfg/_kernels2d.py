@@ -30,7 +30,7 @@ from numba import njit, prange
 
 from meanfolio._parallel import BLOCK, block_count
 
-from ._kernels import _lowrank_sub
+from ._kernels import _lowrank_sub, givens_column, solve_triangular
 
 
 @njit(cache=True)
@@ -237,22 +237,11 @@ def fokker_planck_steps(xc, yc, data, cols, m, first, rtol, restart, maxiter, cy
                 H[j + 1, j] = hn
                 if hn > 0.0:
                     V[j + 1] = w / hn
-                for i in range(j):
-                    t = cs[i] * H[i, j] + sn[i] * H[i + 1, j]
-                    H[i + 1, j] = -sn[i] * H[i, j] + cs[i] * H[i + 1, j]
-                    H[i, j] = t
-                den = np.hypot(H[j, j], H[j + 1, j])
-                cs[j], sn[j] = H[j, j] / den, H[j + 1, j] / den
-                H[j, j], H[j + 1, j] = den, 0.0
-                g[j + 1], g[j] = -sn[j] * g[j], cs[j] * g[j]
+                givens_column(H, cs, sn, g, j)
                 total, k = total + 1, j + 1
                 if abs(g[j + 1]) <= rtol * bnorm or total >= maxiter or hn == 0.0:
                     break
-            for i in range(k - 1, -1, -1):
-                s = g[i]
-                for jj in range(i + 1, k):
-                    s -= H[i, jj] * y[jj]
-                y[i] = s / H[i, i]
+            solve_triangular(H, g, k, y)
             w[:] = 0.0
             for i in range(k):
                 w += y[i] * V[i]
@@ -379,18 +368,12 @@ def gmres(matvec, precondition, b, rtol, restart, maxiter):
             H[j + 1, j] = hn
             if hn > 0.0:
                 np.multiply(w, 1.0 / hn, out=V[j + 1])
-            for i in range(j):  # earlier Givens rotations
-                H[i, j], H[i + 1, j] = cs[i] * H[i, j] + sn[i] * H[i + 1, j], -sn[i] * H[i, j] + cs[i] * H[i + 1, j]
-            den = np.hypot(H[j, j], H[j + 1, j])
-            cs[j], sn[j] = H[j, j] / den, H[j + 1, j] / den
-            H[j, j], H[j + 1, j] = den, 0.0
-            g[j + 1], g[j] = -sn[j] * g[j], cs[j] * g[j]
+            givens_column(H, cs, sn, g, j)
             total, k = total + 1, j + 1
             if abs(g[j + 1]) <= rtol * bnorm or total >= maxiter or hn == 0.0:
                 break
         y = np.zeros(k)
-        for i in range(k - 1, -1, -1):
-            y[i] = (g[i] - H[i, i + 1 : k] @ y[i + 1 : k]) / H[i, i]
+        solve_triangular(H, g, k, y)
         _combine(V, y, w)
         precondition(w, z)
         x += z
