@@ -59,9 +59,15 @@ def deviation_problem(solution, n_players: int) -> tuple[LinearQuadratic, Callab
     noise[:, 1, 1] = sigma**2 / (N - 1)
     y0 = solution.mean_principal[0]
 
+    last: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+
     def coefficients(t: float) -> tuple[np.ndarray, np.ndarray]:
-        p, _, b = game.principal_path(y0, np.array([t]))
-        return p[0], b[0]
+        # A(t) and c(t) are asked at the same t by each right-hand side: evaluate the closed form once
+        if t not in last:
+            p, _, b = game.principal_path(y0, np.array([t]))
+            last.clear()
+            last[t] = (p[0], b[0])
+        return last[t]
 
     def A(t):
         out = np.zeros((d, 2, 2))
