@@ -7,10 +7,11 @@ from typing import Any
 
 from meanfolio._validation import check_choice, check_integer, check_interval, check_number
 
-__all__ = ["BOUNDARIES", "METHODS", "MFGConfig"]
+__all__ = ["BOUNDARIES", "METHODS", "SCHEMES", "MFGConfig"]
 
 BOUNDARIES = ("neumann", "periodic")
 METHODS = ("newton", "fixed_point", "fictitious_play", "policy_iteration")
+SCHEMES = ("upwind", "second_order")
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,12 @@ class MFGConfig:
         [x_min, x_max] x [y_min, y_max].
     ny, y_min, y_max : int, float, optional
         The second axis (2D only); default to nx, x_min, x_max.
+    scheme : {"upwind", "second_order"}
+        ``"upwind"`` (default): implicit Euler and the monotone upwind
+        Hamiltonian, first order, m >= 0 and exact mass. ``"second_order"``:
+        Crank-Nicolson and centred differences (``mfg.second_order``), second
+        order for smooth solutions, exact mass, not monotone; Newton only, and
+        no couplings of the controls.
     """
 
     nx: int = 200
@@ -62,6 +69,7 @@ class MFGConfig:
     ny: int | None = None
     y_min: float | None = None
     y_max: float | None = None
+    scheme: str = "upwind"
 
     def __post_init__(self) -> None:
         # Normalise numbers (ints given for floats) after checking them.
@@ -83,6 +91,9 @@ class MFGConfig:
         check_choice("boundary", self.boundary, BOUNDARIES)
         check_choice("method", self.method, METHODS)
         check_choice("dim", self.dim, (1, 2))
+        check_choice("scheme", self.scheme, SCHEMES)
+        if self.scheme == "second_order" and self.method != "newton":
+            raise ValueError(f"method = {self.method!r} is not allowed with scheme = 'second_order': expected 'newton'")
         if self.dim == 1:
             for name in ("ny", "y_min", "y_max"):
                 if getattr(self, name) is not None:

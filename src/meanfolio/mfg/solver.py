@@ -23,6 +23,7 @@ from .newton import NewtonStats
 from .problem import MFGProblem
 from .problem2d import MFGProblem2D
 from .regularization import Stage, StageRunner, describe, solve_stage
+from .second_order import SecondOrderProblem
 
 __all__ = ["MFGConvergenceWarning", "MFGSolution", "solve_mfg", "solve_mfg_1d"]
 
@@ -241,6 +242,8 @@ def solve_mfg(
     and applications: numerical aspects, LNM 2281 (2020).
     """
     problem_class = MFGProblem2D if config.dim == 2 else MFGProblem
+    if config.scheme == "second_order":
+        problem_class = SecondOrderProblem
     hamiltonian = Quadratic() if hamiltonian is None else hamiltonian
     if not isinstance(hamiltonian, Hamiltonian):
         raise ValueError(f"hamiltonian = {hamiltonian!r} is not allowed: expected a Hamiltonian")
@@ -267,6 +270,9 @@ def solve_mfg(
         u[-1] = problem.terminal_cost(m[-1])
         alpha = problem.controls(u)
         final_residual = problem.residual_norm(u, m)
+        note = problem.scheme_note(u) if hasattr(problem, "scheme_note") else None
+        if note:
+            message = f"{message}; {note}" if message else note
     wall = time.perf_counter() - start
     mass_error = float(np.max(np.abs(problem.mass(m) - 1.0)))
     axes = (problem.grid.gx, problem.grid.gy) if config.dim == 2 else (problem.grid, None)
