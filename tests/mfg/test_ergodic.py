@@ -99,12 +99,13 @@ def test_ergodic_continuation_reaches_the_same_solution():
 def test_time_dependent_continuation_and_wasserstein_history(lq):
     config = lq_config(100, 51)
     x = np.linspace(-2.5, 4.0, 100)
-    plain = solve_mfg(config, lq.m0(x), lq.coupling(), terminal=lq.terminal(x))
+    plain = solve_mfg(config, lq.m0(x), lq.coupling(), terminal=lq.terminal(x), diagnostics=True)
     staged = solve_mfg(
         config, lq.m0(x), lq.coupling(), terminal=lq.terminal(x), continuation=Continuation("coupling", (0.3,))
     )
     assert staged.converged and staged.stages[0]["factor"] == 0.3 and staged.stages[0]["converged"]
     np.testing.assert_allclose(staged.m, plain.m, atol=1e-8)
+    assert staged.wasserstein_history == []  # not asked for: not computed
     # W1 <= W2 for probability measures; Newton's last change is tiny
     w = np.array(plain.wasserstein_history)
     assert w.shape == (plain.iterations, 2)
@@ -125,3 +126,32 @@ def test_bad_input():
         solve_ergodic_mfg(config, MarketImpact(1.0))
     with pytest.raises(ValueError, match="continuation"):
         solve_mfg(config.replace(method="fixed_point"), np.ones(20), continuation=Continuation("coupling", (0.5,)))
+
+
+def test_ergodic_newton_never_takes_a_residual_raising_step(monkeypatch):
+    # Feed Newton an ascent direction (the negated Newton step): no step length decreases |R|, so it
+    # must stop unconverged, say so, and return an iterate no worse than where it started.
+    from meanfolio.mfg import ergodic
+
+    solve = ergodic._Lagged.solve
+    monkeypatch.setattr(ergodic._Lagged, "solve", lambda self, *a, **k: -solve(self, *a, **k))
+    config = MFGConfig(nx=60, x_min=-4.0, x_max=4.0, viscosity=NU, tolerance=1e-10, max_iterations=20)
+    sol = solve_ergodic_mfg(config, RunningCost(lambda t, x: 0.5 * A * x**2) + LogDensity(B))
+    assert not sol.converged and "decreased the residual" in sol.message
+    assert np.all(np.diff(sol.residual_history) <= 0), sol.residual_history
+
+
+def test_coarse_grid_start_reaches_the_same_solution_in_fewer_newton_steps():
+    # Nested iteration: the default start on a 48x48 grid is the interpolated 24x24 solution. It must
+    # give the same discrete solution as the best-response start (a continuation turns the coarse
+    # start off) and save Newton steps on the fine grid.
+    from meanfolio.mfg import Continuation
+
+    config = MFGConfig(nx=48, dim=2, x_min=-4, x_max=4, viscosity=NU, tolerance=1e-10, max_iterations=60)
+    f = RunningCost(lambda t, x, y: 0.5 * A * (x**2 + y**2)) + LogDensity(B)
+    nested = solve_ergodic_mfg(config, f)
+    plain = solve_ergodic_mfg(config, f, continuation=Continuation("coupling", (0.9,)))
+    assert nested.converged and plain.converged, (nested.message, plain.message)
+    np.testing.assert_allclose(nested.m, plain.m, atol=1e-9)
+    assert abs(nested.lam - plain.lam) < 1e-9
+    assert nested.iterations < plain.iterations, (nested.iterations, plain.iterations)

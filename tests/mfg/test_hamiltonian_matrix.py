@@ -1,6 +1,7 @@
 """Every Hamiltonian x coupling converges; the smoothing of kinked Hamiltonians and its limit."""
 
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -180,3 +181,16 @@ def test_the_quoted_failures_now_converge():
     gmres = sum(sol.linear_iterations) + sum(s["gmres_iterations"] for s in sol.stages)
     assert gmres < 3000 and sol.unconverged_linear_solves <= 2
     assert time.perf_counter() - start < 30
+
+
+def test_seed_api_warns_when_the_answer_is_for_a_smoothed_game():
+    # solve_mfg_1d returns bare arrays: the smoothing must be said in a warning.
+    from meanfolio.mfg import LogDensity, MFGConvergenceWarning, solve_mfg_1d
+
+    x = np.linspace(-2, 2, 41)
+    config = MFGConfig(nx=41, nt=21, x_min=-2, x_max=2, viscosity=0.2)
+    with pytest.warns(MFGConvergenceWarning, match="smoothed by delta"):
+        solve_mfg_1d(config, np.exp(-(x**2) / 0.5), LogDensity(1.0), terminal=lambda x: x**2, hamiltonian=Linear(1.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MFGConvergenceWarning)  # a smooth H: no warning
+        solve_mfg_1d(config, np.exp(-(x**2) / 0.5), LogDensity(1.0), terminal=lambda x: x**2)

@@ -64,3 +64,21 @@ def test_gmres_agrees_with_scipy_and_dense_solve(lq_problem_operator):
     xs, info = scipy_gmres(J, b, rtol=1e-12, atol=0.0, restart=size, maxiter=10)
     assert info == 0
     np.testing.assert_allclose(x, xs, rtol=1e-7, atol=1e-8)
+
+
+@pytest.mark.parametrize("boundary", ["neumann", "periodic"])
+def test_fused_residual_kernel_equals_the_numpy_formulas(boundary):
+    # The compiled one-pass residuals against hjb_residual / fokker_planck_residual (array formulas).
+    from meanfolio.mfg import Grid1D, PowerLaw
+    from meanfolio.mfg.fokker_planck import fokker_planck_residual
+    from meanfolio.mfg.hjb import hjb_residual, upwind_terms
+
+    rng = np.random.default_rng(5)
+    grid = Grid1D.uniform(17, -1.0, 2.0, 6, 0.5, boundary)
+    u, m = rng.normal(size=(6, 17)), rng.random((6, 17))
+    f = rng.normal(size=(5, 17))
+    terms = upwind_terms(grid, PowerLaw(1.7), u[:-1])
+    rh, rf = np.empty((5, 17)), np.empty((5, 17))
+    _kernels.mfg_residuals(u, m, terms.value, terms.left, terms.right, f, grid.dx, grid.dt, 0.3, grid.periodic, rh, rf)
+    np.testing.assert_allclose(rh, hjb_residual(grid, 0.3, terms, u, f), rtol=1e-13, atol=1e-11)
+    np.testing.assert_allclose(rf, fokker_planck_residual(grid, 0.3, terms, m), rtol=1e-13, atol=1e-11)

@@ -35,3 +35,25 @@ def test_two_dimensional_rate_and_clvq():
     assert 3.0 < d[0] / d[1] < 4.8 and 3.0 < d[1] / d[2] < 4.8
     c = clvq(np.random.default_rng(3).normal(size=20000), 4, seed=4)
     np.testing.assert_allclose(np.sort(c.points), [-1.5104176, -0.4527800, 0.4527800, 1.5104176], atol=0.08)
+
+
+def test_results_say_whether_they_converged():
+    # A converged Newton grid is stationary (G = 0 to tol, checked here independently).
+    from scipy.stats import norm
+
+    q = optimal_gaussian_grid(12)
+    assert q.converged is True
+    e = np.concatenate(([-np.inf], 0.5 * (q.points[1:] + q.points[:-1]), [np.inf]))
+    G = q.points * np.diff(norm.cdf(e)) - (norm.pdf(e[:-1]) - norm.pdf(e[1:]))
+    assert np.max(np.abs(G)) < 1e-14
+    # Stopped at the iteration cap: flagged and warned, never silently returned as optimal.
+    with pytest.warns(RuntimeWarning, match="without converging"):
+        assert optimal_gaussian_grid(40, max_iter=1).converged is False
+    with pytest.warns(RuntimeWarning, match="without converging"):
+        assert lloyd_gaussian(20, max_iter=3).converged is False
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(500, 2))
+    with pytest.warns(RuntimeWarning, match="without converging"):
+        assert lloyd_samples(X, 8, seed=1, max_iter=2).converged is False
+    assert lloyd_samples(X, 8, seed=1).converged is True
+    assert clvq(X, 8, seed=1, passes=1).converged is None

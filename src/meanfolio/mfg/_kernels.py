@@ -193,6 +193,11 @@ def givens_column(H, cs, sn, g, j):
         H[i + 1, j] = -sn[i] * H[i, j] + cs[i] * H[i + 1, j]
         H[i, j] = t
     den = np.hypot(H[j, j], H[j + 1, j])
+    if den == 0.0:  # breakdown on a singular operator: no rotation; the residual stays as it is
+        cs[j] = 1.0
+        sn[j] = 0.0
+        g[j + 1] = 0.0 * g[j]
+        return
     cs[j] = H[j, j] / den
     sn[j] = H[j + 1, j] / den
     H[j, j] = den
@@ -208,29 +213,100 @@ def solve_triangular(H, g, k, y):
         s = g[i]
         for jj in range(i + 1, k):
             s -= H[i, jj] * y[jj]
-        y[i] = s / H[i, i]
+        y[i] = s / H[i, i] if H[i, i] != 0.0 else 0.0  # (a breakdown column contributes nothing)
+
+
+@njit(cache=True)
+def _axpy(a, x, y):
+    # y += a x without a temporary (GMRES vectors are 2 N nx long: temporaries cost page faults)
+    for i in range(y.size):
+        y[i] += a * x[i]
+
+
+@njit(cache=True)
+def _couplings(ops, dU, dM, out):
+    """out = C_M dM + C_U dU (+ G' dM^N in the last row): the HJB rows' dependence that the
+    decoupled sweep drops (see newton_matvec, where these terms are subtracted)."""
+    cdiag, CM, WM, CU, WU, gdiag, gC, gW = ops[9:17]
+    N, nx = dU.shape
+    for n in range(N):
+        for i in range(nx):
+            out[n, i] = -cdiag[n, i] * dM[n, i]
+        _lowrank_sub(CM[n], WM[n], dM[n], out[n])
+        _lowrank_sub(CU[n], WU[n], dU[n], out[n])
+    for i in range(nx):
+        out[N - 1, i] -= gdiag[i] * dM[N - 1, i]
+    _lowrank_sub(gC, gW, dM[N - 1], out[N - 1])
+    for n in range(N):
+        for i in range(nx):
+            out[n, i] = -out[n, i]
+
+
+@njit(cache=True)
+def _density_response(ops, zU, rM, zM):
+    """zM = F^{-1} (rM - B zU): the FP block's answer to a value change zU (forward sweep)."""
+    bl, bd, bu = ops[6], ops[7], ops[8]
+    N, nx = zU.shape
+    rhs = np.empty((N, nx))
+    tmp = np.empty(nx)
+    for n in range(N):
+        tridiagonal_matvec(bl[n], bd[n], bu[n], zU[n], tmp)
+        for i in range(nx):
+            rhs[n, i] = rM[n, i] - tmp[i]
+    forward_sweep(ops[3], ops[4], ops[5], rhs, np.zeros(nx), zM)
+
+
+@njit(cache=True)
+def _schur_apply(ops, y, out, zU, zM, zero_m, coupled):
+    """out = T y = y - C_U zU - C_M zM with zU = H^{-1} y, zM = -F^{-1} B zU (vectors of N nx)."""
+    hl, hd, hu = ops[0], ops[1], ops[2]
+    N, nx = hd.shape
+    backward_sweep(hl, hd, hu, y.reshape(N, nx), np.zeros(nx), zU)
+    _density_response(ops, zU, zero_m, zM)
+    _couplings(ops, zU, zM, coupled)
+    c = coupled.reshape(N * nx)
+    for i in range(out.size):
+        out[i] = y[i] - c[i]
 
 
 @njit(cache=True)
 def gmres(ops, b, rtol, restart, maxiter):
-    """Right-preconditioned restarted GMRES for ``J x = b``.
+    """Restarted GMRES for Newton's system ``J x = b``, right-preconditioned by the decoupled sweep P.
 
-    Returns ``(x, iterations, relative_residual)``; the residual is the true
-    (unpreconditioned) one since preconditioning is on the right.
+    With J = [[H - C_U, -C_M], [B, F]] and P = [[H, 0], [B, F]], the preconditioned operator
+    J P^{-1} is the identity on the FP rows, so the Krylov iteration runs on the HJB rows only
+    (half the length): ``T w = b_U + C_M F^{-1} b_M`` with ``T = I - C_U H^{-1} + C_M F^{-1} B H^{-1}``,
+    then ``x = P^{-1} (w, b_M)``. Same iterates as GMRES on the full preconditioned system.
+
+    Returns ``(x, iterations, relative_residual)``, the residual of the reduced system relative
+    to |b| (in exact arithmetic the full system's true residual: its FP rows are solved exactly).
     """
-    n = b.size
-    x = np.zeros(n)
+    N, nx = ops[1].shape
+    n = N * nx
+    x = np.zeros(2 * n)
     bnorm = np.sqrt(np.dot(b, b))
     if bnorm == 0.0:
         return x, 0, 0.0
+    bM = b[n:].reshape(N, nx)
+    zU = np.empty((N, nx))
+    zM = np.empty((N, nx))
+    coupled = np.empty((N, nx))
+    zero_m = np.zeros((N, nx))
+    # reduced right-hand side: b_U + C_M F^{-1} b_M
+    forward_sweep(ops[3], ops[4], ops[5], bM, np.zeros(nx), zM)
+    zU[:, :] = 0.0
+    _couplings(ops, zU, zM, coupled)
+    rhs = np.empty(n)
+    for i in range(n):
+        rhs[i] = b[i] + coupled.reshape(n)[i]
     V = np.empty((restart + 1, n))
     Hm = np.zeros((restart + 1, restart))
     cs = np.zeros(restart)
     sn = np.zeros(restart)
     g = np.zeros(restart + 1)
     w = np.empty(n)
-    z = np.empty(n)
-    r = b.copy()
+    wsol = np.zeros(n)
+    r = rhs.copy()
     total = 0
     rel = 1.0
     while True:
@@ -238,22 +314,23 @@ def gmres(ops, b, rtol, restart, maxiter):
         rel = beta / bnorm
         if rel <= rtol or total >= maxiter:
             break
-        V[0] = r / beta
+        for i in range(n):
+            V[0, i] = r[i] / beta
         g[:] = 0.0
         g[0] = beta
         Hm[:, :] = 0.0
         k = 0
         for j in range(restart):
-            newton_preconditioner(ops, V[j], z)
-            newton_matvec(ops, z, w)
+            _schur_apply(ops, V[j], w, zU, zM, zero_m, coupled)
             for i in range(j + 1):  # modified Gram-Schmidt
                 h = np.dot(w, V[i])
                 Hm[i, j] = h
-                w -= h * V[i]
+                _axpy(-h, V[i], w)
             hn = np.sqrt(np.dot(w, w))
             Hm[j + 1, j] = hn
             if hn > 0.0:
-                V[j + 1] = w / hn
+                for i in range(n):
+                    V[j + 1, i] = w[i] / hn
             givens_column(Hm, cs, sn, g, j)
             total += 1
             k = j + 1
@@ -261,14 +338,57 @@ def gmres(ops, b, rtol, restart, maxiter):
                 break
         y = np.zeros(k)
         solve_triangular(Hm, g, k, y)
-        w[:] = 0.0
         for i in range(k):
-            w += y[i] * V[i]
-        newton_preconditioner(ops, w, z)
-        x += z
-        newton_matvec(ops, x, w)
-        r = b - w
+            _axpy(y[i], V[i], wsol)
+        _schur_apply(ops, wsol, w, zU, zM, zero_m, coupled)
+        for i in range(n):
+            r[i] = rhs[i] - w[i]
+    # x = P^{-1} (wsol, b_M): the value change, then the density's answer to it
+    backward_sweep(ops[0], ops[1], ops[2], wsol.reshape(N, nx), np.zeros(nx), zU)
+    _density_response(ops, zU, bM, zM)
+    x[:n] = zU.reshape(n)
+    x[n:] = zM.reshape(n)
     return x, total, rel
+
+
+@njit(cache=True)
+def _laplacian_at(v, i, nx, dx, periodic):
+    # (D+ v_i - D- v_i) / dx with zero one-sided differences at the ends of a no-flux box
+    if i > 0:
+        back = v[i] - v[i - 1]
+    elif periodic:
+        back = v[0] - v[nx - 1]
+    else:
+        back = 0.0
+    if i < nx - 1:
+        fwd = v[i + 1] - v[i]
+    elif periodic:
+        fwd = v[0] - v[i]
+    else:
+        fwd = 0.0
+    return (fwd - back) / (dx * dx)
+
+
+@njit(cache=True)
+def mfg_residuals(u, m, value, left, right, f, dx, dt, nu, periodic, rh, rf, with_fp=True):
+    """Both residuals of the upwind scheme in one pass (``hjb.hjb_residual`` and
+    ``fokker_planck.fokker_planck_residual``): u, m (nt, nx); upwind terms and f (N, nx); out rh, rf (N, nx).
+
+    ``with_fp=False`` fills rh only (m and rf are not read).
+    The transport is in flux form; circular neighbours are harmless in a no-flux box because
+    left_0 = 0 and right_{nx-1} = 0 there.
+    """
+    N, nx = value.shape
+    for n in range(N):
+        un, un1, mn, mn1 = u[n], u[n + 1], m[n], m[n + 1]
+        for i in range(nx):
+            rh[n, i] = (un[i] - un1[i]) / dt - nu * _laplacian_at(un, i, nx, dx, periodic) + value[n, i] - f[n, i]
+            if not with_fp:
+                continue
+            ip = i + 1 if i < nx - 1 else 0
+            im = i - 1 if i > 0 else nx - 1
+            flux = (left[n, i] * mn1[i] - left[n, ip] * mn1[ip] - right[n, i] * mn1[i] + right[n, im] * mn1[im]) / dx
+            rf[n, i] = (mn1[i] - mn[i]) / dt - nu * _laplacian_at(mn1, i, nx, dx, periodic) + flux
 
 
 # ---------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from ._kernels2d import gmres
 from .config import MFGConfig
 from .continuation import Continuation, stages
 from .couplings import CouplingState, Scaled
+from .ergodic_start import coarse_start
 from .fokker_planck import fokker_planck_derivative
 from .hamiltonians import Hamiltonian
 from .hjb import hjb_operator
@@ -293,8 +294,25 @@ class _Stationary:
         return u, self.invariant_density(u, m), lam
 
 
+def _sweep(system: _Stationary, coupling, u, m, lam, norm: float):
+    """The best response to m and its invariant law, mixed with (u, m, lambda) by weights 1, 1/2, ...,
+    1/16; the first mix that decreases |R| (as a tuple like the residual's), or None."""
+    try:
+        ub, mb, lb = system.best_response(u, m, lam, coupling, 1e-10, 30, _Lagged())
+    except (RuntimeError, FloatingPointError, np.linalg.LinAlgError):
+        return None
+    for w in (1.0, 0.5, 0.25, 0.125, 0.0625):
+        u1, m1, lam1 = u + w * (ub - u), m + w * (mb - m), lam + w * (lb - lam)
+        R1, terms1, G1 = system.residual(u1, m1, lam1, coupling)
+        n1 = float(np.linalg.norm(R1) * np.sqrt(system.cell))
+        if np.isfinite(n1) and n1 <= (1 - 1e-4 * w) * norm:
+            return u1, m1, lam1, R1, terms1, G1, n1
+    return None
+
+
 def _newton(system: _Stationary, coupling, u, m, lam, tolerance, max_iterations, history, linear: _Lagged):
-    """Newton with backtracking on |R|; returns (u, m, lam, converged, message)."""
+    """Newton with backtracking on |R| (a damped best response when no step decreases it: no step
+    ever raises |R|); returns (u, m, lam, converged, message)."""
     K = system.K
     R, terms, G = system.residual(u, m, lam, coupling)
     norm = float(np.linalg.norm(R) * np.sqrt(system.cell))
@@ -312,11 +330,18 @@ def _newton(system: _Stationary, coupling, u, m, lam, tolerance, max_iterations,
             lam1 = lam + step * delta[2 * K]
             R1, terms1, G1 = system.residual(u1, m1, lam1, coupling)
             n1 = float(np.linalg.norm(R1) * np.sqrt(system.cell))
-            if (np.isfinite(n1) and n1 <= (1 - 1e-4 * step) * norm) or step <= LINE_SEARCH_MIN_STEP:
+            if np.isfinite(n1) and n1 <= (1 - 1e-4 * step) * norm:
+                break
+            if step <= LINE_SEARCH_MIN_STEP:  # never take a step that does not decrease |R|:
+                swept = _sweep(system, coupling, u, m, lam, norm)  # fall back on a damped best response
+                if swept is None:
+                    return u, m, lam, False, (
+                        f"not converged: no Newton step down to {LINE_SEARCH_MIN_STEP:g} and no damped best "
+                        f"response decreased the residual {norm:.3e} (the iterate with the lowest residual is returned)"
+                    )
+                u1, m1, lam1, R1, terms1, G1, n1 = swept
                 break
             step *= 0.5
-        if not np.isfinite(n1):
-            return u, m, lam, False, "stopped: the residual became non-finite (the last finite iterate is returned)"
         u, m, lam, R, terms, G, norm = u1, m1, lam1, R1, terms1, G1, n1
         history.append(norm)
     if norm <= tolerance:
@@ -348,8 +373,10 @@ def solve_ergodic_mfg(
         Solve a sequence of easier problems first (larger viscosity or a
         weaker coupling), each starting from the previous solution.
     initial : (u, m, lambda), optional
-        Starting point; default: the best response (u, lambda) to the uniform
-        law and the invariant law m of that u.
+        Starting point; default: in 2D with at least 40 points per axis (and
+        no continuation), the solution of the same game on a grid with half
+        the points, interpolated (``ergodic_start``); otherwise the best
+        response (u, lambda) to the uniform law and the invariant law m of that u.
 
     Returns
     -------
@@ -366,6 +393,8 @@ def solve_ergodic_mfg(
     if system.coupling.uses_control:
         raise ValueError("f = MarketImpact is not allowed in the stationary problem: expected a coupling of m")
     K = system.K
+    if initial is None and continuation is None:
+        initial = coarse_start(config, f, hamiltonian, solve_ergodic_mfg)
     if initial is None:
         u, m, lam = np.zeros(K), np.full(K, 1.0 / (K * system.cell)), 0.0
     else:

@@ -20,12 +20,11 @@ from .couplings import Coupling, CouplingJacobian, CouplingState, as_coupling
 from .fokker_planck import (
     fokker_planck_derivative,
     fokker_planck_operator,
-    fokker_planck_residual,
     solve_fokker_planck,
 )
 from .grid import Grid1D
 from .hamiltonians import Hamiltonian, Quadratic, UpwindTerms
-from .hjb import hjb_operator, hjb_residual, solve_hjb, upwind_terms
+from .hjb import hjb_operator, solve_hjb, upwind_terms
 
 __all__ = ["MFGProblem"]
 
@@ -154,8 +153,10 @@ class MFGProblem:
         u[-1] = self.terminal_cost(m[-1])
         terms = self.terms(u)
         f = self.running_cost(u, m, terms)
-        rh = hjb_residual(self.grid, self.config.viscosity, terms, u, f)
-        rf = fokker_planck_residual(self.grid, self.config.viscosity, terms, m)
+        rh, rf = np.empty_like(f), np.empty_like(f)
+        g = self.grid
+        arrays = (np.ascontiguousarray(a, dtype=np.float64) for a in (u, m, terms.value, terms.left, terms.right, f))
+        _kernels.mfg_residuals(*arrays, g.dx, g.dt, float(self.config.viscosity), g.periodic, rh, rf)
         return rh, rf, terms
 
     def norm(self, r: np.ndarray) -> float:

@@ -60,8 +60,10 @@ class MFGSolution:
     linear_iterations : list[int]
         GMRES iterations per Newton step (empty for other methods).
     wasserstein_history : list[(float, float)]
-        1D: ``max_t W1`` and ``max_t W2`` between the densities of successive
-        iterates (negative round-off in an iterate clipped to 0); empty in 2D.
+        1D with ``diagnostics=True``: ``max_t W1`` and ``max_t W2`` between the
+        densities of successive iterates (negative round-off in an iterate
+        clipped to 0); empty otherwise (they cost a transport solve per
+        iterate and time level).
     stages : list[dict]
         Every Newton run before the returned one: with ``continuation`` its
         stages, and when Newton failed on the game the homotopy's stages
@@ -195,6 +197,7 @@ def solve_mfg(
     callback: Callable[[int, float], bool | None] | None = None,
     continuation: Continuation | None = None,
     initial: tuple[np.ndarray, np.ndarray] | None = None,
+    diagnostics: bool = False,
 ) -> MFGSolution:
     """Solve the mean-field game (1D, or 2D when ``config.dim == 2``) on the grid of ``config``.
 
@@ -227,6 +230,9 @@ def solve_mfg(
         else in the coupling strength.
     initial : (u, m), optional
         Newton's starting point, arrays shaped like the solution.
+    diagnostics : bool, default False
+        1D: also record the Wasserstein distances between successive
+        iterates (``MFGSolution.wasserstein_history``).
 
     Returns
     -------
@@ -252,7 +258,7 @@ def solve_mfg(
         raise ValueError(f"continuation is not allowed with method = {config.method!r}: expected 'newton'")
     start = time.perf_counter()
     distance = None
-    if config.dim == 1:
+    if diagnostics and config.dim == 1:
         distance = functools.partial(_wasserstein_change, Grid1D.from_config(config).x)
     runner = StageRunner(problem_class, config, m0, f, terminal, hamiltonian, callback, distance)
     runs: list[Stage] = []
@@ -360,9 +366,18 @@ def solve_mfg_1d(config: MFGConfig, m0, f, **kwargs) -> tuple[np.ndarray, np.nda
     """Seed-compatible call: ``u, m, iterations = solve_mfg_1d(config, m0, f)``.
 
     Same arguments as :func:`solve_mfg`; warns with :class:`MFGConvergenceWarning`
-    if the solver stops before its tolerance.
+    if the solver stops before its tolerance, and also when the answer solves
+    the game with a smoothed Hamiltonian (``MFGSolution.smoothing > 0``):
+    this call returns bare arrays, so the warning is the only place to say so.
     """
     sol = solve_mfg(config, m0, f, **kwargs)
     if not sol.converged:
         warnings.warn(sol.message, MFGConvergenceWarning, stacklevel=2)
+    elif sol.smoothing > 0.0:
+        warnings.warn(
+            f"the returned (u, m) solve the game with the Hamiltonian smoothed by delta = {sol.smoothing:.3g} "
+            f"({sol.message}); use solve_mfg for the details",
+            MFGConvergenceWarning,
+            stacklevel=2,
+        )
     return sol.u, sol.m, sol.iterations

@@ -11,7 +11,7 @@ import numpy as np
 from meanfolio._rng import SeedLike, as_generator
 from meanfolio._validation import check_array, check_integer
 
-from .gaussian import Quantizer
+from .gaussian import Quantizer, _not_converged
 
 __all__ = ["clvq", "lloyd_samples"]
 
@@ -29,6 +29,7 @@ def lloyd_samples(X, K: int, *, seed: SeedLike = None, max_iter: int = 200, tol:
     rng = as_generator(seed)
     C = X[rng.choice(X.shape[0], K, replace=False)].copy()
     prev = np.inf
+    converged = False
     for it in range(1, max_iter + 1):  # noqa: B007 (it is the iteration count reported after the loop)
         lab, d2 = _assign(X, C)
         dist = float(d2.mean())
@@ -36,11 +37,14 @@ def lloyd_samples(X, K: int, *, seed: SeedLike = None, max_iter: int = 200, tol:
             sel = lab == k
             C[k] = X[sel].mean(axis=0) if sel.any() else X[rng.integers(X.shape[0])]
         if prev - dist <= tol * max(dist, 1e-300):
+            converged = True
             break
         prev = dist
+    if not converged:
+        _not_converged("lloyd_samples", it, f"the distortion still fell by more than tol = {tol:.1e} (relative)")
     lab, d2 = _assign(X, C)
     w = np.bincount(lab, minlength=K) / X.shape[0]
-    return Quantizer(C.squeeze() if C.shape[1] == 1 else C, w, float(d2.mean()), it)
+    return Quantizer(C.squeeze() if C.shape[1] == 1 else C, w, float(d2.mean()), it, converged)
 
 
 def clvq(X, K: int, *, seed: SeedLike = None, passes: int = 5, gamma0: float = 0.5) -> Quantizer:
