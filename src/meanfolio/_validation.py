@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "MemoryLimitError",
     "check_array",
     "check_choice",
     "check_density",
@@ -22,8 +23,20 @@ __all__ = [
     "check_finite_number",
     "check_integer",
     "check_interval",
+    "check_memory",
     "check_number",
+    "memory_limit",
+    "parse_size",
 ]
+
+#: environment variable with the memory limit of one computation (e.g. "8G"; "0" or "none": no limit)
+MEMORY_ENV = "MEANFOLIO_MAX_MEMORY"
+_UNITS = {"": 1, "B": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+
+class MemoryLimitError(ValueError):
+    """A computation would need more memory than allowed; the message names the estimate, the limit and how to
+    raise it."""
 
 
 def _fail(name: str, value: Any, allowed: str) -> ValueError:
@@ -162,3 +175,55 @@ def check_fields(instance: Any, names: Iterable[str], check=check_number, **boun
     normalised values, e.g. ``check_fields(self, ("mu", "dt"), low=0, low_inclusive=False)``."""
     for name in names:
         object.__setattr__(instance, name, check(name, getattr(instance, name), **bounds))
+
+
+def parse_size(name: str, text: Any) -> int | None:
+    """Bytes from '512M', '8G', '1.5T' or a plain number; None for '0' / 'none' (no limit)."""
+    raw = str(text).strip().upper().removesuffix("IB").removesuffix("B")
+    if raw in ("0", "NONE", "NO", "OFF"):
+        return None
+    unit = raw[-1:] if raw[-1:] in _UNITS else ""
+    try:
+        value = float(raw[: len(raw) - len(unit)])
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise _fail(name, text, "a size such as '512M', '8G' or '0' (no limit)")
+    return int(value * _UNITS[unit])
+
+
+def memory_limit(limit: Any = None) -> int | None:
+    """The limit in bytes: ``limit`` if given, else $MEANFOLIO_MAX_MEMORY, else 80 % of the memory available
+    now; None means no limit."""
+    import os
+
+    if limit is not None:
+        return parse_size("max_memory", limit)
+    if os.environ.get(MEMORY_ENV):
+        return parse_size(MEMORY_ENV, os.environ[MEMORY_ENV])
+    try:
+        import psutil
+
+        return int(0.8 * psutil.virtual_memory().available)
+    except ImportError:  # pragma: no cover - psutil comes with distributed
+        return None
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1024 or unit == "TB":
+            return f"{n:.3g} {unit}"
+        n /= 1024
+    return f"{n:.3g} TB"  # pragma: no cover
+
+
+def check_memory(what: str, nbytes: float, limit: Any = None) -> float:
+    """Refuse a computation whose estimated memory ``nbytes`` exceeds the limit (see :func:`memory_limit`),
+    before anything is allocated; returns the estimate."""
+    allowed = memory_limit(limit)
+    if allowed is not None and nbytes > allowed:
+        raise MemoryLimitError(
+            f"{what} needs about {_size(nbytes)} of memory, which is not allowed: expected at most {_size(allowed)} "
+            f"(the limit: --max-memory / max_memory= or ${MEMORY_ENV}, e.g. '32G', '0' for none)"
+        )
+    return float(nbytes)
