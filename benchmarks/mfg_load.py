@@ -1,6 +1,8 @@
 """Benchmark: the 2D MFG solver on an idle and on a loaded machine, by thread setting.
 
-Game of ``mfg_2d.py`` (50x50 and 100x100, 50 time steps). Thread settings:
+Game of ``mfg_2d.py`` (50x50 and 100x100, 50 time steps), and the 1D LQ game
+of ``mfg.md`` on a 2000 x 1000 grid (the 1D solver is single-threaded: one
+row, idle vs loaded, goal 0.35 s idle). Thread settings of the 2D solver:
 
 - "default": the solver picks the numba threads of each linear solve from
   the cores that are free (``meanfolio._parallel.free_threads``);
@@ -36,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _runner import Report, best_time  # noqa: E402
 from meanfolio import _parallel  # noqa: E402
 from meanfolio.mfg import problem2d, solve_mfg  # noqa: E402
+from meanfolio.mfg.examples import lq_example  # noqa: E402
 from mfg_2d import game  # noqa: E402
 
 BUSY_SECONDS = 300  # the busy loop ends by itself after this, whatever happens here
@@ -86,12 +89,24 @@ def main() -> None:
     for n in (50, 100):  # compile and warm up
         config, m0, f, g = game(n)
         solve_mfg(config, m0, f, terminal=g)
+    lq_1d = functools.partial(solve_mfg, **lq_example(2000, 1000, tolerance=1e-8))
+    lq_1d()
     results = {}
     for state in ("idle", "loaded"):
         with busy_loop() if state == "loaded" else contextlib.nullcontext():
+            cpu = time.process_time()
+            wall, sol = best_time(lq_1d, repeat=5, warmup=False)
+            results[state, "1d"] = {"wall": wall, "cpu": (time.process_time() - cpu) / 5, "sol": sol,
+                                    "load": os.getloadavg()[0]}  # fmt: skip
             for n in (50, 100):
                 for mode in MODES:
                     results[state, n, mode] = measure(n, mode, repeat=3)
+    idle, loaded = results["idle", "1d"], results["loaded", "1d"]
+    report.add(
+        "1D LQ 2000x1000: loaded / idle", idle["wall"], loaded["wall"], idle_cpu_s=idle["cpu"],
+        loaded_cpu_s=loaded["cpu"], load_idle=idle["load"], load_loaded=loaded["load"], goal_idle_s=0.35,
+        goal_loaded_over_idle=2.0, newton_its=idle["sol"].iterations, gmres_its=sum(idle["sol"].linear_iterations),
+    )  # fmt: skip
     for n in (50, 100):
         ref = results["idle", n, "1 thread"]["sol"]
         for mode in MODES:

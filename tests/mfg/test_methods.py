@@ -80,3 +80,18 @@ def test_newton_is_quadratic_and_fast(lq):
     h = sol.residual_history
     # quadratic convergence: each residual well below the previous one squared times a constant
     assert all(h[k + 1] <= 10 * h[k] ** 1.5 for k in range(1, len(h) - 1)), h
+
+
+def test_iterative_methods_on_a_kinked_hamiltonian_are_flagged_and_point_to_newton():
+    # Bang-bang best responses of Linear(1) with a local coupling: the sweeps do not settle. The
+    # answer must say so (not converged, the reason, the method that works), and Newton must solve it.
+    from meanfolio.mfg import Congestion, Linear, MFGConfig, solve_mfg
+
+    x = np.linspace(-2, 2, 41)
+    m0 = np.exp(-(x**2) / 0.5)
+    config = MFGConfig(nx=41, nt=21, x_min=-2, x_max=2, viscosity=0.2, method="fixed_point", max_iterations=60)
+    sol = solve_mfg(config, m0, Congestion(1.0), terminal=lambda x: x**2, hamiltonian=Linear(1.0))
+    assert not sol.converged and "method = 'newton'" in sol.message
+    newton = solve_mfg(config.replace(method="newton"), m0, Congestion(1.0), terminal=lambda x: x**2,
+                       hamiltonian=Linear(1.0))
+    assert newton.converged, newton.message

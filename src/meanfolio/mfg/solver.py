@@ -324,7 +324,14 @@ def _dispatch(runner: StageRunner, plan: list[dict], initial, runs: list[Stage])
         except KeyboardInterrupt:
             _interrupted(log)
         runs.append(Stage(problem, log, NewtonStats(), config.viscosity, 1.0, problem.hamiltonian))
-        return runs[-1], log.message
+        message = log.message
+        if not log.converged and getattr(problem.hamiltonian, "kinked", False):
+            # The best responses of a kinked H jump (bang-bang controls): these sweeps need not settle.
+            message += (
+                f"; {type(problem.hamiltonian).__name__} has a kink at p = 0, which the iterative methods do not "
+                "smooth: method = 'newton' solves it (through the smoothing homotopy)"
+            )
+        return runs[-1], message
     message = ""
     for k, stage in enumerate(plan):
         last = k == len(plan) - 1
