@@ -82,3 +82,27 @@ def test_fused_residual_kernel_equals_the_numpy_formulas(boundary):
     _kernels.mfg_residuals(u, m, terms.value, terms.left, terms.right, f, grid.dx, grid.dt, 0.3, grid.periodic, rh, rf)
     np.testing.assert_allclose(rh, hjb_residual(grid, 0.3, terms, u, f), rtol=1e-13, atol=1e-11)
     np.testing.assert_allclose(rf, fokker_planck_residual(grid, 0.3, terms, m), rtol=1e-13, atol=1e-11)
+
+
+@pytest.mark.parametrize("boundary", ["neumann", "periodic"])
+def test_fused_newton_blocks_equal_the_numpy_operators(boundary):
+    # The compiled blocks of Newton's operator against hjb_operator, fokker_planck_operator and
+    # fokker_planck_derivative (array formulas).
+    from meanfolio.mfg import Grid1D, PowerLaw
+    from meanfolio.mfg.fokker_planck import fokker_planck_derivative, fokker_planck_operator
+    from meanfolio.mfg.hjb import hjb_operator, upwind_terms
+
+    rng = np.random.default_rng(7)
+    grid = Grid1D.uniform(13, -1.0, 2.0, 5, 0.5, boundary)
+    u, m = rng.normal(size=(5, 13)), rng.random((5, 13))
+    terms = upwind_terms(grid, PowerLaw(2.5), u[:-1])
+    out = np.empty((9, 4, 13))
+    _kernels.newton_blocks(terms.left, terms.right, terms.dleft, terms.dright, m[1:], grid.dx, grid.dt, 0.3,
+                           grid.periodic, out)  # fmt: skip
+    expected = (
+        *hjb_operator(grid, 0.3, terms),
+        *fokker_planck_operator(grid, 0.3, terms),
+        *(grid.dt * a for a in fokker_planck_derivative(grid, terms, m[1:])),
+    )
+    for k, block in enumerate(expected):
+        np.testing.assert_allclose(out[k], block, rtol=1e-13, atol=1e-12, err_msg=f"block {k}")

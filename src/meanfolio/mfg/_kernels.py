@@ -352,6 +352,38 @@ def gmres(ops, b, rtol, restart, maxiter):
 
 
 @njit(cache=True)
+def newton_blocks(left, right, dleft, dright, m_next, dx, dt, nu, periodic, out):
+    """The tridiagonal blocks of Newton's operator in one pass: ``out`` (9, N, nx) receives the
+    HJB block ``I + dt (nu L + A)`` (``hjb.hjb_operator``), the FP block ``I + dt (nu L + A^T)``
+    (``fokker_planck.fokker_planck_operator``) and dt times the derivative of ``A^T M`` in U
+    (``fokker_planck.fokker_planck_derivative``), each as (lo, di, up). Neighbours are circular,
+    as np.roll is in those formulas (the end terms vanish in a no-flux box)."""
+    N, nx = left.shape
+    c = nu / (dx * dx)
+    s = dt / dx
+    for n in range(N):
+        for i in range(nx):
+            im = i - 1 if i > 0 else nx - 1
+            ip = i + 1 if i < nx - 1 else 0
+            dlo = -c if (i > 0 or periodic) else 0.0
+            dup = -c if (i < nx - 1 or periodic) else 0.0
+            di = 1.0 - dt * (dlo + dup) + s * (left[n, i] - right[n, i])
+            out[0, n, i] = dt * dlo - s * left[n, i]
+            out[1, n, i] = di
+            out[2, n, i] = dt * dup + s * right[n, i]
+            out[3, n, i] = dt * dlo + s * right[n, im]
+            out[4, n, i] = di
+            out[5, n, i] = dt * dup - s * left[n, ip]
+            p_i = dleft[n, i] * m_next[n, i] / dx
+            p_next = dleft[n, ip] * m_next[n, ip] / dx
+            q_i = dright[n, i] * m_next[n, i] / dx
+            q_prev = dright[n, im] * m_next[n, im] / dx
+            out[6, n, i] = dt * (-p_i - q_prev) / dx
+            out[7, n, i] = dt * (p_i + p_next + q_i + q_prev) / dx
+            out[8, n, i] = dt * (-p_next - q_i) / dx
+
+
+@njit(cache=True)
 def _laplacian_at(v, i, nx, dx, periodic):
     # (D+ v_i - D- v_i) / dx with zero one-sided differences at the ends of a no-flux box
     if i > 0:

@@ -18,13 +18,11 @@ from . import _kernels
 from .config import MFGConfig
 from .couplings import Coupling, CouplingJacobian, CouplingState, as_coupling
 from .fokker_planck import (
-    fokker_planck_derivative,
-    fokker_planck_operator,
     solve_fokker_planck,
 )
 from .grid import Grid1D
 from .hamiltonians import Hamiltonian, Quadratic, UpwindTerms
-from .hjb import hjb_operator, solve_hjb, upwind_terms
+from .hjb import solve_hjb, upwind_terms
 
 __all__ = ["MFGProblem"]
 
@@ -173,14 +171,20 @@ class MFGProblem:
         """Jacobian of the dt-scaled residual at (u, m) as the tuple the kernels read."""
         grid, nu, dt = self.grid, self.config.viscosity, self.grid.dt
         terms = self.terms(u) if terms is None else terms
-        h = hjb_operator(grid, nu, terms)
-        f = fokker_planck_operator(grid, nu, terms)
-        b = tuple(dt * a for a in fokker_planck_derivative(grid, terms, m[1:]))
+        blocks = np.empty((9, self.steps, grid.nx))
+        arrays = (np.ascontiguousarray(a, dtype=np.float64) for a in (*terms_arrays(terms), m[1:]))
+        _kernels.newton_blocks(*arrays, grid.dx, dt, float(nu), grid.periodic, blocks)
+        h, f, b = tuple(blocks[0:3]), tuple(blocks[3:6]), tuple(blocks[6:9])
         jac = self.coupling.jacobian(self._state(m[1:], terms))
         cdiag, CM, WM, CU, WU = _stack(jac, dt, self.steps, grid.nx)
         gjac = self.terminal.jacobian(self._terminal_state(m[-1]))
         gdiag, gC, gW, _, _ = _stack(gjac, 1.0, 1, grid.nx)
         return (*h, *f, *b, cdiag, CM, WM, CU, WU, gdiag[0], gC[0], gW[0])
+
+
+def terms_arrays(terms: UpwindTerms) -> tuple[np.ndarray, ...]:
+    """(left, right, dleft, dright) of the upwind terms, for the compiled kernels."""
+    return terms.left, terms.right, terms.dleft, terms.dright
 
 
 def mean_drift_gradient(terms: UpwindTerms, m: np.ndarray) -> np.ndarray:
