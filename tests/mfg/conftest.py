@@ -40,12 +40,12 @@ def lq_problem_operator(lq):
 
 def dense_operator(ops, size: int) -> np.ndarray:
     """Newton's operator as a dense matrix, column by column."""
-    from meanfolio.mfg import _kernels
+    from meanfolio.mfg import _newton_kernels
 
     JT = np.empty((size, size))
     e = np.zeros(size)
     for j in range(size):
         e[:] = 0.0
         e[j] = 1.0
-        _kernels.newton_matvec(ops, e, JT[j])
+        _newton_kernels.newton_matvec(ops, e, JT[j])
     return JT.T.copy()

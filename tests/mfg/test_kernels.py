@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.sparse.linalg import gmres as scipy_gmres
 
-from meanfolio.mfg import _kernels
+from meanfolio.mfg import _kernels, _newton_kernels
 
 from .conftest import dense_operator as _dense_operator
 
@@ -57,7 +57,7 @@ def test_gmres_agrees_with_scipy_and_dense_solve(lq_problem_operator):
     ops, size = lq_problem_operator
     rng = np.random.default_rng(1)
     b = rng.normal(size=size)
-    x, its, rel = _kernels.gmres(ops, b, 1e-12, 40, 500)
+    x, its, rel = _newton_kernels.gmres(ops, b, 1e-12, 40, 500)
     J = _dense_operator(ops, size)
     np.testing.assert_allclose(x, np.linalg.solve(J, b), rtol=1e-8, atol=1e-9)
     assert rel <= 1e-12 and its < size

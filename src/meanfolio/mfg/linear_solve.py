@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _kernels
+from . import _newton_kernels
 
 __all__ = ["LinearSolve", "apply_jacobian", "apply_preconditioner", "checked_solve"]
 
@@ -44,7 +44,7 @@ def apply_jacobian(problem, ops, v: np.ndarray) -> np.ndarray:
     if hasattr(problem, "matvec"):
         return problem.matvec(ops, v)
     out = np.empty(v.size)
-    _kernels.newton_matvec(ops, np.ascontiguousarray(v, dtype=np.float64), out)
+    _newton_kernels.newton_matvec(ops, np.ascontiguousarray(v, dtype=np.float64), out)
     return out
 
 
@@ -53,7 +53,7 @@ def apply_preconditioner(problem, ops, r: np.ndarray) -> np.ndarray:
     if hasattr(problem, "preconditioner"):
         return problem.preconditioner(ops)(r)
     out = np.empty_like(r)
-    _kernels.newton_preconditioner(ops, np.ascontiguousarray(r), out)
+    _newton_kernels.newton_preconditioner(ops, np.ascontiguousarray(r), out)
     return out
 
 

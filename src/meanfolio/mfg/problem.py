@@ -14,7 +14,7 @@ import numpy as np
 
 from meanfolio._validation import check_array, check_density
 
-from . import _kernels
+from . import _kernels, _newton_kernels
 from .config import MFGConfig
 from .couplings import Coupling, CouplingJacobian, CouplingState, as_coupling
 from .fokker_planck import (
@@ -133,7 +133,7 @@ class MFGProblem:
 
     def linear_solve(self, ops: tuple, rhs: np.ndarray, rtol: float) -> tuple[np.ndarray, int]:
         """Newton's system by the compiled right-preconditioned GMRES."""
-        delta, its, _ = _kernels.gmres(ops, rhs, rtol, GMRES_RESTART, GMRES_MAXITER)
+        delta, its, _ = _newton_kernels.gmres(ops, rhs, rtol, GMRES_RESTART, GMRES_MAXITER)
         return delta, int(its)
 
     # -- residual ------------------------------------------------------------
