@@ -40,8 +40,8 @@ def test_prospect_value_function():
 
 def test_weight_functions():
     d = np.linspace(-1, 1, 11)
-    w_up = weight_function(d, 0.0, KineticParams(beta=2.0))
-    w_down = weight_function(d, 0.0, KineticParams(beta=-2.0))
+    w_up = weight_function(d, 0.0, KineticParams(beta=2.0, weight_scale=10.0))
+    w_down = weight_function(d, 0.0, KineticParams(beta=-2.0, weight_scale=10.0))
     assert np.all(np.diff(w_up) > 0) and np.all(np.diff(w_down) < 0)
     np.testing.assert_allclose(w_up + w_down, 1.0)
     np.testing.assert_allclose(w_up, (1 + np.tanh(2.0 * 10.0 * d)) / 2)
@@ -119,6 +119,22 @@ def test_unstable_dt_is_refused_not_nan():
         simulate(p, 100, 10)
     with pytest.raises(KineticStabilityError, match="dt = 0.01 is not allowed"):
         solve_moments(p, 10)
-    # a chartist feedback that blows up is stopped too
-    with pytest.raises(KineticStabilityError):
-        simulate(KineticParams(kappa=3.0, weight_scale=1.0), 1000, 2000, seed=1)
+    # a chartist feedback that blows up is refused before running, naming the condition
+    with pytest.raises(KineticStabilityError, match=r"kappa\*mu\*Z\*\(1-W\) = .* chartist_memory = 0.01"):
+        simulate(KineticParams(kappa=3.0, chartist_memory=0.01), 1000, 2000, seed=1)
+
+
+def test_new_parameters_are_validated():
+    for name in ("chartist_memory", "observation_interval", "broker_vol_memory"):
+        with pytest.raises(ValueError, match=rf"{name} = 0.0 is not allowed: expected .*> 0"):
+            KineticParams(**{name: 0.0})
+    with pytest.raises(ValueError, match=r"broker_vol_vol = -0.1 is not allowed"):
+        KineticParams(broker_vol_vol=-0.1)
+
+
+def test_a_run_too_large_for_memory_is_refused_before_allocating():
+    from meanfolio._validation import MemoryLimitError
+    from meanfolio.kinetic import preset, simulate
+
+    with pytest.raises(MemoryLimitError, match="2,000,000,000 agents over 10 steps needs about 89.4 GB"):
+        simulate(preset("long_term_constant"), 2_000_000_000, 10, seed=1, max_memory="1G")

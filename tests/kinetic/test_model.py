@@ -1,6 +1,5 @@
 """Kinetic model: moment model, wealth accounting, closed marginals, broker laws."""
 
-import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -19,26 +18,82 @@ from meanfolio.kinetic import (
 )
 
 
+def _spec_moment_model(p: KineticParams, steps: int, X: float, Y: float) -> dict[str, np.ndarray]:
+    """The moment model of spec section 2, written from the formulas (no package kernels).
+
+    Explicit Euler, relative impact, tanh weight, prospect U_gamma; chartist signal = realised
+    return averaged with memory tau (exact exponential step).
+    """
+
+    def U(z):
+        d = z - p.u_gamma
+        raw = lambda v: np.sign(v) * abs(v) ** p.u_alpha * (p.u_lambda if v < 0 else 1.0)  # noqa: E731
+        return raw(d) - raw(-p.u_gamma)
+
+    a = np.exp(-p.dt / p.chartist_memory)
+    S, R = p.S0, 0.0
+    out = {k: [] for k in ("S", "X", "Y", "ED")}
+    for _ in range(steps + 1):
+        gf = U(p.reversion * (p.s_f - S) / S) + p.dividend / S - p.rate
+        gc = R + p.D_c / S - p.rate
+        W = (1 + np.tanh(p.beta * p.weight_scale * (gf - gc))) / 2
+        g = W * gf + (1 - W) * gc
+        ED = p.mu * g * (Y if g > 0 else X)
+        for k, v in zip(("S", "X", "Y", "ED"), (S, X, Y, ED), strict=True):
+            out[k].append(v)
+        S_new = S * (1 + p.kappa * ED * p.dt)
+        ret = (S_new - S + p.dividend * p.dt) / S
+        X, Y = X + ret * X + p.dt * ED, Y + p.dt * (p.rate * Y - ED)
+        R = a * R + (1 - a) * (S_new - S) / (S * p.dt)
+        S = S_new
+    return {k: np.array(v) for k, v in out.items()}
+
+
+def test_particles_and_moment_model_match_an_independent_implementation_of_the_spec():
+    # Without noise the control (2) is linear in the agent's source account, so the mean of the
+    # agents follows the moment model; both are compared with a from-the-formulas reimplementation.
+    p = KineticParams(kappa=1.5, beta=1.0, sigma=0.0, dividend=0.02, rate=0.01, value_function="prospect",
+                      u_gamma=0.05, chartist_memory=0.5)  # fmt: skip
+    res = simulate(p, 5000, 1500, seed=3)
+    ref = _spec_moment_model(p, 1500, res.series["X"][0], res.series["Y"][0])
+    mom = solve_moments(p, 1500, X0=res.series["X"][0], Y0=res.series["Y"][0])
+    assert res.refused_fraction == 0.0
+    for name in ("S", "X", "Y", "ED"):
+        np.testing.assert_allclose(res.series[name], ref[name], rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(getattr(mom, name), ref[name], rtol=1e-9, atol=1e-12)
+    assert np.ptp(ref["S"]) > 0.3  # the price really moved
+
+
 @pytest.mark.parametrize(
     "choices",
     [
-        {},
         {"price_impact": "absolute"},
         {"chartist_signal": "implicit", "kappa": 0.5},
         # u* = mu g Z_bar for all: nearly equal agents, so that no account is emptied
-        {"transaction_cost": "absolute", "weight": "heaviside", "x0_logstd": 0.01, "y0_logstd": 0.01},
+        {"transaction_cost": "absolute", "weight": "fundamentalist", "x0_logstd": 0.01, "y0_logstd": 0.01},
     ],
 )
-def test_deterministic_particles_follow_the_moment_model_exactly(choices):
-    # Without noise the control (2) is linear in the agent's source account, so
-    # the mean of the agents is the moment model's solution on the same step.
-    base = dict(kappa=2.0, beta=1.0, sigma=0.0, dividend=0.02, rate=0.01, value_function="prospect")
+def test_deterministic_particles_follow_the_moment_model_for_other_choices(choices):
+    base = dict(kappa=1.5, beta=1.0, sigma=0.0, dividend=0.02, rate=0.01, value_function="prospect")
     p = KineticParams(**{**base, **choices})
     res = simulate(p, 5000, 1500, seed=3)
     mom = solve_moments(p, 1500, X0=res.series["X"][0], Y0=res.series["Y"][0])
     assert res.refused_fraction == 0.0
     for name in ("S", "X", "Y", "ED"):
         np.testing.assert_allclose(res.series[name], getattr(mom, name), rtol=1e-9, atol=1e-12)
+    # the choice matters: the default choices give a different path
+    default = solve_moments(KineticParams(**base), 1500, X0=res.series["X"][0], Y0=res.series["Y"][0])
+    assert np.max(np.abs(default.S - mom.S)) > 1e-3
+
+
+def test_moment_model_follows_a_given_fundamental_path():
+    # exp-OU fundamental: the row-n decision uses s_f(t_n) in both the particles and the moment model
+    p = KineticParams(kappa=1.5, sigma=0.0, fundamental="exp_ou", value_function="prospect")
+    res = simulate(p, 2000, 800, seed=4)
+    mom = solve_moments(p, 800, X0=res.series["X"][0], Y0=res.series["Y"][0], s_f_path=res.series["s_f"])
+    np.testing.assert_allclose(mom.S, res.series["S"], rtol=1e-9)
+    np.testing.assert_allclose(mom.g, res.series["g"], rtol=1e-9, atol=1e-12)
+    assert np.ptp(res.series["s_f"]) > 0.2
 
 
 def test_moment_model_converges_at_first_order_in_dt():
@@ -56,7 +111,7 @@ def test_moment_model_converges_at_first_order_in_dt():
 def test_noisy_monte_carlo_mean_within_clt_bound(noise, sigma):
     # Refused interactions bias the mean (additive noise empties small accounts more often),
     # so the comparison is made where the kernel refuses (almost) nothing.
-    p = KineticParams(kappa=1.0, sigma=sigma, weight_scale=1.0, noise=noise)
+    p = KineticParams(kappa=1.0, sigma=sigma, noise=noise, chartist_memory=0.1)
     n_agents = 20000
     res = simulate(p, n_agents, 1000, seed=5)
     mom = solve_moments(p, 1000, X0=res.series["X"][0], Y0=res.series["Y"][0])
@@ -132,25 +187,32 @@ def test_stock_marginal_is_the_closed_log_normal_when_g_is_negative(sigma):
         x0_logstd=0.3, y0_logstd=0.3, dt=0.002,
     )  # fmt: skip
     res = simulate(p, 20000, 500, seed=12)
-    g = res.series["g"][1:]
+    g = res.series["g"][:-1]
     assert np.all(g < 0)
     # the stock's return rate of step n: kappa ED_n + D / S_n (relative impact, no brokers)
-    rate = p.kappa * res.series["ED"][1:] + p.dividend / res.series["S"][:-1]
+    rate = p.kappa * res.series["ED"][:-1] + p.dividend / res.series["S"][:-1]
     law = stock_marginal(p, g, rate, noise=sigma > 0)
     assert stats.kstest(res.x, law.cdf).pvalue > 1e-3
     assert np.var(np.log(res.x)) == pytest.approx(law.var_log, rel=0.05)
 
 
 def test_long_term_broker_price_law():
-    p = preset("long_term_constant", n_brokers=5000, sigma_broker=0.2)
-    res = simulate(p, 5000, 200, seed=4)
-    law = broker_price_law(p, res.series["ED"][:-1])
+    # Every broker gets the same drift kappa ED, so ln s_j - mean(ln s) ~ N(0, sigma_B^2 t) whatever ED
+    # was, and mean(ln s) - ln S = -sigma_B^2 t / 2 (the Ito correction: S is the brokers' mean).
+    p = preset("long_term_brokers")
+    res = simulate(p, 2000, 200, seed=4)
+    t = res.series["t"][-1]
     logs = np.log(res.broker_prices)
-    se = np.sqrt(law.var_log / logs.size)
-    assert abs(logs.mean() - law.mean_log) < 4 * se
-    assert logs.var() == pytest.approx(law.var_log, rel=0.06)
+    var = p.sigma_broker**2 * t
+    assert stats.kstest((logs - logs.mean()) / np.sqrt(var), "norm").pvalue > 1e-3
+    assert logs.var() == pytest.approx(var, rel=4 * np.sqrt(2 / logs.size))
+    se = np.sqrt(var / logs.size) + np.sqrt(2 / logs.size) * var / 2  # mean of logs and the sample mean of s
+    assert logs.mean() - np.log(res.series["S"][-1]) == pytest.approx(-var / 2, abs=4 * se)
+    # the closed-form law with the run's ED path: not rejected; without the Ito term: rejected
+    law = broker_price_law(p, res.series["ED"][:-1])
     assert stats.kstest(res.broker_prices, law.cdf).pvalue > 1e-3
-    # the market price is the brokers' mean
+    wrong = stats.lognorm(s=np.sqrt(var), scale=np.exp(law.mean_log + var / 2))
+    assert stats.kstest(res.broker_prices, wrong.cdf).pvalue < 1e-6
     assert res.series["S"][-1] == pytest.approx(res.broker_prices.mean(), rel=1e-12)
 
 
@@ -158,14 +220,12 @@ def test_same_seed_same_run_on_one_and_two_threads():
     p = preset("long_term_varying", n_brokers=50, sigma_broker=0.1)
     runs = []
     for threads in (1, 2):
-        numba.set_num_threads(threads)
-        runs.append(simulate(p, 5000, 300, seed=9))
-    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        runs.append(simulate(p, 5000, 100, seed=9, threads=threads))
     for name in runs[0].series:
         np.testing.assert_array_equal(runs[0].series[name], runs[1].series[name])
     np.testing.assert_array_equal(runs[0].x, runs[1].x)
     np.testing.assert_array_equal(runs[0].broker_prices, runs[1].broker_prices)
-    other = simulate(p, 5000, 300, seed=10)
+    other = simulate(p, 5000, 100, seed=10)
     assert not np.array_equal(other.x, runs[0].x)
 
 
@@ -185,10 +245,10 @@ def test_microscopic_model_has_noisy_demand():
     kin = simulate(p, 2000, 100, seed=2, model="kinetic")
     mic = simulate(p, 2000, 100, seed=2, model="microscopic")
     # same agents and numbers: kinetic ED is mu g Z_bar exactly, microscopic ED adds the mean noise
-    # row n holds the g and ED used during the step that ended at t_n, and X, Y at t_n
-    g = kin.series["g"][1:]
-    zbar = np.where(g > 0, kin.series["Y"][:-1], kin.series["X"][:-1])
-    np.testing.assert_allclose(kin.series["ED"][1:], p.mu * g * zbar, rtol=1e-12)
+    # row n holds X, Y at t_n and the g and ED decided there
+    g = kin.series["g"]
+    zbar = np.where(g > 0, kin.series["Y"], kin.series["X"])
+    np.testing.assert_allclose(kin.series["ED"], p.mu * g * zbar, rtol=1e-12)
     assert np.max(np.abs(mic.series["ED"] - kin.series["ED"])) > 1e-4
 
 

@@ -12,11 +12,13 @@ from .analytic import (
     inverse_gamma_steady_state,
     stock_marginal,
 )
+from .calibrate import Calibration, bundled_index_returns
+from .findings import Finding, observed
 from .fokker_planck import PriceDensity, solve_price_fokker_planck, stationary_price_density
 from .functions import plot_functions, return_estimate, value_function, weight_function
 from .moments import MomentSolution, solve_moments
-from .params import PRESETS, KineticParams, preset
-from .simulate import KineticResult, KineticStabilityError, simulate, wealth_step
+from .params import PRESETS, KineticParams, parse_overrides, preset
+from .simulate import KineticResult, KineticStabilityError, check_stability, simulate, wealth_step
 from .stylized import (
     autocorrelation,
     excess_kurtosis,
@@ -29,6 +31,8 @@ from .stylized import (
 
 __all__ = [
     "PRESETS",
+    "Calibration",
+    "Finding",
     "InverseGamma",
     "KineticParams",
     "KineticResult",
@@ -39,11 +43,15 @@ __all__ = [
     "autocorrelation",
     "bond_marginal",
     "broker_price_law",
+    "bundled_index_returns",
+    "check_stability",
     "excess_kurtosis",
     "hill_tail_index",
     "inverse_gamma_steady_state",
     "jarque_bera",
     "log_returns",
+    "observed",
+    "parse_overrides",
     "plot_functions",
     "preset",
     "qq_normal",

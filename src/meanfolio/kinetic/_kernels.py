@@ -17,18 +17,18 @@ from meanfolio._random_kernels import normal, step_base
 
 # float parameters
 KAPPA, DIV, RATE, DC, REV, MU, SIGMA, UALPHA, ULAMBDA, UGAMMA, U0, BETA, WSCALE, DT = range(14)
-LOG_SBAR, THETAF, SIGMAF, SIGMAB, WFROZEN = range(14, 19)
-N_FLOAT = 19
+LOG_SBAR, THETAF, SIGMAF, SIGMAB, WFROZEN, CMEM, VOLMEM, VOLVOL = range(14, 22)
+N_FLOAT = 22
 # integer codes
 VALUE, WEIGHT, IMPACT, SIGNAL, COST, NOISE, KERNEL, FUND, HFT, FREEZE, DEMAND_NOISE = range(11)
 N_CODE = 11
 # state vector
-S_, R_, SF_, X_, Y_, T_ = range(6)
+S_, R_, SF_, X_, Y_, T_, LV_ = range(7)
 # series columns
 SERIES = ("t", "S", "s_f", "ED", "X", "Y", "g", "W", "refused", "R")
 # status codes
 OK, UNSTABLE_G, NEGATIVE_PRICE, IMPLICIT_FAILED = 0, 1, 2, 3
-STREAM_AGENTS, STREAM_BROKERS, STREAM_FUNDAMENTAL = 0, 1, 2
+STREAM_AGENTS, STREAM_BROKERS, STREAM_FUNDAMENTAL, STREAM_VOL = 0, 1, 2, 3
 
 
 @njit(cache=True)
@@ -115,12 +115,14 @@ def _agent_update(P, C, g, ret, x, y, Zbar, xi):
 
 
 @njit(cache=True, parallel=True)
-def _agents_pass(P, C, x, y, g_of, ret_of, n_brokers, Zbar, base, noise_sum_only, partial):
+def _agents_pass(P, C, x, y, g_of, ret, n_brokers, Zbar, base, noise_sum_only, partial):
     """One pass over the agents in blocks; block sums go to ``partial``.
 
-    ``g_of``/``ret_of`` hold one value per broker (agent i trades at broker
-    i % n_brokers) or a single value. With ``noise_sum_only`` the pass only
-    sums Z_i xi_i (the microscopic model's noisy demand) and changes nothing.
+    ``g_of``/``Zbar`` hold one value per broker (agent i decides at broker
+    i % n_brokers) or a single value; every agent earns the market's stock
+    return ``ret`` (the price S sets portfolio returns). With
+    ``noise_sum_only`` the pass only sums Z_i xi_i (the microscopic model's
+    noisy demand) and changes nothing.
     """
     n = x.size
     nblocks = (n + BLOCK - 1) // BLOCK
@@ -137,7 +139,7 @@ def _agents_pass(P, C, x, y, g_of, ret_of, n_brokers, Zbar, base, noise_sum_only
                 Z = y[i] if g > 0.0 else x[i]
                 snoise += (Z if C[NOISE] == 0 else Zbar[j]) * xi
             else:
-                xn, yn, r = _agent_update(P, C, g, ret_of[j], x[i], y[i], Zbar[j], xi)
+                xn, yn, r = _agent_update(P, C, g, ret, x[i], y[i], Zbar[j], xi)
                 x[i] = xn
                 y[i] = yn
                 sx += xn
@@ -150,47 +152,108 @@ def _agents_pass(P, C, x, y, g_of, ret_of, n_brokers, Zbar, base, noise_sum_only
 
 
 @njit(cache=True, parallel=True)
-def _brokers_pass(P, C, s, Rb, sf, X, Y, base, g_b, ed_b, ret_b, partial, status):
-    """Move every broker price one step (exact log-normal step with frozen drift)."""
+def _broker_decisions(P, C, s, Rb, sf, X, Y, g_b, ed_b, w_b, partial, status):
+    """High-frequency traders: the decision (g, W, ED) at every broker's own price."""
+    nb = s.size
+    nblocks = (nb + BLOCK - 1) // BLOCK
+    for blk in prange(nblocks):
+        sg = 0.0
+        sw = 0.0
+        se = 0.0
+        sr = 0.0
+        for j in range(blk * BLOCK, min(nb, (blk + 1) * BLOCK)):
+            Xj = P[WFROZEN] if C[FREEZE] == 1 else X
+            Yj = P[WFROZEN] if C[FREEZE] == 1 else Y
+            g, W, ED, Rj = market(P, C, s[j], Rb[j], sf, Xj, Yj)
+            if not np.isfinite(g):
+                status[0] = IMPLICIT_FAILED
+            elif P[MU] * abs(g) * P[DT] >= 1.0:
+                status[0] = UNSTABLE_G
+            g_b[j] = g
+            ed_b[j] = ED
+            w_b[j] = W
+            sg += g
+            sw += W
+            se += ED
+            sr += Rb[j]
+        partial[blk, 0] = sg
+        partial[blk, 1] = sw
+        partial[blk, 2] = se
+        partial[blk, 3] = sr
+
+
+@njit(cache=True, parallel=True)
+def _brokers_move(P, C, s, Rb, ed_b, sig, base, partial):
+    """Move every broker price one step (exact log-normal step with frozen drift, volatility ``sig``).
+
+    High-frequency traders' chartist signal at each broker is the memory-weighted
+    average of the broker's own drift kappa ED(s) (spec section 5).
+    """
     nb = s.size
     dt = P[DT]
-    sb = P[SIGMAB]
+    a = np.exp(-dt / P[CMEM])
     nblocks = (nb + BLOCK - 1) // BLOCK
     for blk in prange(nblocks):
         ss = 0.0
-        se = 0.0
-        sg = 0.0
         for j in range(blk * BLOCK, min(nb, (blk + 1) * BLOCK)):
-            if C[HFT] == 1:
-                Xj = P[WFROZEN] if C[FREEZE] == 1 else X
-                Yj = P[WFROZEN] if C[FREEZE] == 1 else Y
-                g, W, ED, Rj = market(P, C, s[j], Rb[j], sf, Xj, Yj)
-                if not np.isfinite(g):
-                    status[0] = IMPLICIT_FAILED
-                if P[MU] * abs(g) * dt >= 1.0:
-                    status[0] = UNSTABLE_G
-                g_b[j] = g
-                ed_b[j] = ED
-                Rb[j] = drift_rate(P, C, ED, s[j])
             ED = ed_b[j] if C[HFT] == 1 else ed_b[0]
             xi = normal(base, j)
-            old = s[j]
-            s[j] = old * np.exp((drift_rate(P, C, ED, old) - 0.5 * sb * sb) * dt + sb * np.sqrt(dt) * xi)
-            ret_b[j] = (s[j] - old + P[DIV] * dt) / old
+            drift = drift_rate(P, C, ED, s[j])
+            if C[HFT] == 1 and C[SIGNAL] == 0:
+                Rb[j] = a * Rb[j] + (1.0 - a) * drift
+            elif C[HFT] == 1:
+                Rb[j] = drift
+            s[j] = s[j] * np.exp((drift - 0.5 * sig * sig) * dt + sig * np.sqrt(dt) * xi)
             ss += s[j]
-            se += ED
-            sg += g_b[j] if C[HFT] == 1 else 0.0
         partial[blk, 0] = ss
-        partial[blk, 1] = se
-        partial[blk, 2] = sg
 
 
 @njit(cache=True)
-def run_steps(P, C, key, step0, nsteps, state, x, y, s, Rb, g_b, ed_b, ret_b, Zbar_b, partial, series):
-    """Advance ``nsteps`` steps from global step ``step0``; rows of ``series`` are filled.
+def decide(P, C, key, step, state, x, y, s, Rb, g_b, ed_b, w_b, Zbar_b, partial, status):
+    """The decision of step ``step`` at the current state: (g, W, ED), means over brokers for HFT.
 
-    Returns (status, steps_done). Arrays are updated in place, so a run can be
-    resumed chunk by chunk.
+    Fills g_b, ed_b (per broker for HFT, entry 0 otherwise) and Zbar_b.
+    """
+    dt = P[DT]
+    n = x.size
+    nb = s.size
+    S, R, sf, X, Y = state[S_], state[R_], state[SF_], state[X_], state[Y_]
+    if C[HFT] == 1:
+        _broker_decisions(P, C, s, Rb, sf, X, Y, g_b, ed_b, w_b, partial, status)
+        nblocks_b = (nb + BLOCK - 1) // BLOCK
+        g = block_total(partial, nblocks_b, 0) / nb
+        W = block_total(partial, nblocks_b, 1) / nb
+        ED = block_total(partial, nblocks_b, 2) / nb
+        state[R_] = block_total(partial, nblocks_b, 3) / nb
+        for j in range(nb):
+            Zbar_b[j] = Y if g_b[j] > 0.0 else X
+        return g, W, ED
+    g, W, ED, Rn = market(P, C, S, R, sf, X, Y)
+    if not np.isfinite(g):
+        status[0] = IMPLICIT_FAILED
+        return g, W, ED
+    if C[SIGNAL] == 1:
+        state[R_] = Rn
+    if P[MU] * abs(g) * dt >= 1.0:
+        status[0] = UNSTABLE_G
+    Zbar_b[0] = Y if g > 0.0 else X
+    g_b[0] = g
+    if C[DEMAND_NOISE] == 1 and P[SIGMA] > 0.0 and n > 0:
+        _agents_pass(P, C, x, y, g_b, 0.0, 1, Zbar_b, step_base(key, STREAM_AGENTS, step), True, partial)
+        ED += P[SIGMA] / np.sqrt(dt) * block_total(partial, (n + BLOCK - 1) // BLOCK, 3) / n
+    ed_b[0] = ED
+    return g, W, ED
+
+
+@njit(cache=True)
+def run_steps(P, C, key, step0, nsteps, state, x, y, s, Rb, g_b, ed_b, w_b, Zbar_b, partial, series):
+    """Advance ``nsteps`` steps from global step ``step0``; ``series`` has nsteps + 1 rows.
+
+    Row k of ``series`` holds the state at t_{step0 + k} and the decision
+    (g, W, ED) taken at that state for the step that starts there; ``refused``
+    is the fraction refused in the step that ended there. Returns (status,
+    steps_done). Arrays are updated in place, so a run can be resumed chunk by
+    chunk (the last row's decision is the next chunk's first).
     """
     dt = P[DT]
     n = x.size
@@ -198,46 +261,38 @@ def run_steps(P, C, key, step0, nsteps, state, x, y, s, Rb, g_b, ed_b, ret_b, Zb
     status = np.zeros(1, dtype=np.int64)
     nblocks_a = (n + BLOCK - 1) // BLOCK
     nblocks_b = (nb + BLOCK - 1) // BLOCK
-    for k in range(nsteps):
+    a = np.exp(-dt / P[CMEM])
+    for k in range(nsteps + 1):
         step = step0 + k
-        S, R, sf, X, Y = state[S_], state[R_], state[SF_], state[X_], state[Y_]
-        g, W, ED = 0.0, 1.0, 0.0
-        if C[HFT] == 0:
-            g, W, ED, R = market(P, C, S, R, sf, X, Y)
-            if not np.isfinite(g):
-                return IMPLICIT_FAILED, k
-            if P[MU] * abs(g) * dt >= 1.0:
-                return UNSTABLE_G, k
-            Zbar_b[0] = Y if g > 0.0 else X
-            g_b[0] = g
-            if C[DEMAND_NOISE] == 1 and P[SIGMA] > 0.0 and n > 0:
-                _agents_pass(P, C, x, y, g_b, ret_b, 1, Zbar_b, step_base(key, STREAM_AGENTS, step), True, partial)
-                ED += P[SIGMA] / np.sqrt(dt) * block_total(partial, nblocks_a, 3) / n
-            ed_b[0] = ED
+        g, W, ED = decide(P, C, key, step, state, x, y, s, Rb, g_b, ed_b, w_b, Zbar_b, partial, status)
+        row = series[k]
+        row[3], row[6], row[7], row[9] = ED, g, W, state[R_]
+        if k == nsteps:
+            break
+        if status[0] != OK:
+            return status[0], k
+        S, R, sf = state[S_], state[R_], state[SF_]
         if nb == 0:
             S_new = S * (1.0 + P[KAPPA] * ED * dt) if C[IMPACT] == 0 else S + P[KAPPA] * ED * dt
             if not S_new > 0.0:
                 return NEGATIVE_PRICE, k
-            ret_b[0] = (S_new - S + P[DIV] * dt) / S
         else:
-            _brokers_pass(
-                P, C, s, Rb, sf, X, Y, step_base(key, STREAM_BROKERS, step), g_b, ed_b, ret_b, partial, status
-            )
-            if status[0] != OK:
-                return status[0], k
+            sig = P[SIGMAB]
+            if P[VOLVOL] > 0.0:  # slowly varying broker noise: exact OU step of h = ln(sigma_B(t) / sigma_B)
+                e = np.exp(-dt / P[VOLMEM])
+                h = state[LV_] * e + P[VOLVOL] * np.sqrt(1.0 - e * e) * normal(step_base(key, STREAM_VOL, step), 0)
+                state[LV_] = h
+                sig = P[SIGMAB] * np.exp(h - P[VOLVOL] * P[VOLVOL])
+            _brokers_move(P, C, s, Rb, ed_b, sig, step_base(key, STREAM_BROKERS, step), partial)
             S_new = block_total(partial, nblocks_b, 0) / nb
-            if C[HFT] == 1:
-                ED = block_total(partial, nblocks_b, 1) / nb
-                g = block_total(partial, nblocks_b, 2) / nb
-            else:
-                ret_b[0] = (S_new - S + P[DIV] * dt) / S  # agents earn the market price's return
+            if not (S_new > 0.0 and S_new < np.inf):
+                return NEGATIVE_PRICE, k
+        ret = (S_new - S + P[DIV] * dt) / S  # every agent earns the market price's return
         refused = 0.0
+        X, Y = state[X_], state[Y_]
         if n > 0:
-            if C[HFT] == 1:
-                for j in range(nb):
-                    Zbar_b[j] = Y if g_b[j] > 0.0 else X
             _agents_pass(
-                P, C, x, y, g_b, ret_b, nb if C[HFT] == 1 else 1, Zbar_b,
+                P, C, x, y, g_b, ret, nb if C[HFT] == 1 else 1, Zbar_b,
                 step_base(key, STREAM_AGENTS, step), False, partial,
             )  # fmt: skip
             X = block_total(partial, nblocks_a, 0) / n
@@ -249,12 +304,12 @@ def run_steps(P, C, key, step0, nsteps, state, x, y, s, Rb, g_b, ed_b, ret_b, Zb
             xi = normal(step_base(key, STREAM_FUNDAMENTAL, step), 0)
             sf = np.exp(P[LOG_SBAR] + (np.log(sf) - P[LOG_SBAR]) * e + sd * xi)
         if C[SIGNAL] == 0 and C[HFT] == 0:
-            R = (S_new - S) / (S * dt)  # the realised return of this step, seen next step
+            # memory-weighted realised return: exact step of tau dR/dt = (dS/S)/dt - R
+            R = a * R + (1.0 - a) * (S_new - S) / (S * dt)
         state[S_], state[R_], state[SF_], state[X_], state[Y_] = S_new, R, sf, X, Y
         state[T_] += dt
-        row = series[k]
-        row[0], row[1], row[2], row[3], row[4] = state[T_], S_new, sf, ED, X
-        row[5], row[6], row[7], row[8], row[9] = Y, g, W, refused, R
+        row = series[k + 1]
+        row[0], row[1], row[2], row[4], row[5], row[8] = state[T_], S_new, sf, X, Y, refused
     return OK, nsteps
 
 
@@ -262,13 +317,18 @@ def run_steps(P, C, key, step0, nsteps, state, x, y, s, Rb, g_b, ed_b, ret_b, Zb
 def moment_steps(P, C, steps, S, X, Y, sf_path, out):
     """The moment model of spec section 2 on the kernel's time grid (explicit Euler).
 
-    Same market, same signal and price update as ``run_steps`` without
-    brokers; rows of ``out``: t, S, X, Y, ED, g. Returns (status, steps done).
+    Same market, signal memory and price update as ``run_steps`` without
+    brokers; rows of ``out`` (steps + 1): t, S, X, Y, ED, g, the decision at
+    each row's state. Returns (status, steps done).
     """
     dt = P[DT]
+    a = np.exp(-dt / P[CMEM])
     R = 0.0
-    for n in range(steps):
-        g, W, ED, R = market(P, C, S, R, sf_path[n], X, Y)
+    for n in range(steps + 1):
+        g, W, ED, Rn = market(P, C, S, R, sf_path[n], X, Y)
+        out[n, 0], out[n, 1], out[n, 2], out[n, 3], out[n, 4], out[n, 5] = n * dt, S, X, Y, ED, g
+        if n == steps:
+            break
         if not np.isfinite(g):
             return IMPLICIT_FAILED, n
         if P[MU] * abs(g) * dt >= 1.0:
@@ -279,10 +339,8 @@ def moment_steps(P, C, steps, S, X, Y, sf_path, out):
         ret = (S_new - S + P[DIV] * dt) / S
         X = X + ret * X + dt * ED
         Y = Y + dt * (P[RATE] * Y - ED)
-        if C[SIGNAL] == 0:
-            R = (S_new - S) / (S * dt)
+        R = a * R + (1.0 - a) * (S_new - S) / (S * dt) if C[SIGNAL] == 0 else Rn
         S = S_new
-        out[n, 0], out[n, 1], out[n, 2], out[n, 3], out[n, 4], out[n, 5] = (n + 1) * dt, S, X, Y, ED, g
     return OK, steps
 
 

@@ -28,7 +28,19 @@ __all__ = ["PriceDensity", "price_grid", "solve_price_fokker_planck", "stationar
 
 @dataclass
 class PriceDensity:
-    """Cell centres s (n,), cell width ds, densities V (k, n) at times t (k,)."""
+    """Densities of the broker price on a finite-volume grid.
+
+    Attributes
+    ----------
+    s : ndarray, shape (n,)
+        Cell centres (price units).
+    ds : float
+        Cell width.
+    t : ndarray, shape (k,)
+        Times of the densities (``[inf]`` for a stationary state).
+    V : ndarray, shape (k, n)
+        Densities, each of mass ``V[k].sum() * ds = 1``.
+    """
 
     s: np.ndarray
     ds: float
@@ -70,7 +82,46 @@ def _face_rates(params: KineticParams, s: np.ndarray, ds: float) -> tuple[np.nda
 def solve_price_fokker_planck(
     params: KineticParams, V0, *, s_min: float, s_max: float, t_end: float, dt: float, n_out: int = 11
 ) -> PriceDensity:
-    """March V from ``V0`` (a density on the cell centres of ``price_grid``) to ``t_end``."""
+    r"""Solve the broker-price Fokker-Planck equation of high-frequency traders by finite volumes.
+
+    .. math::
+
+        \partial_t V + \partial_s (A(s) V) = \frac{\sigma_B^2}{2} \partial_{ss}(s^2 V),
+        \qquad A(s) = \kappa\, ED(s)\, s,
+
+    on :math:`[s_{min}, s_{max}]` with no flux through the ends: upwind drift,
+    central diffusion of :math:`s^2 V`, implicit Euler. The matrix is an M-matrix
+    with zero column sums, so V stays >= 0 and its mass is conserved to round-off.
+
+    Parameters
+    ----------
+    params : KineticParams
+        A model with ``investors="high_frequency"`` and ``freeze_wealth=True``.
+    V0 : array_like, shape (n,)
+        Initial density (>= 0) on the n cell centres of
+        :math:`[s_{min}, s_{max}]`; normalised on entry.
+    s_min, s_max : float
+        The price interval, 0 < s_min < s_max.
+    t_end : float
+        Final time, > 0.
+    dt : float
+        Time step, > 0.
+    n_out : int, default 11
+        Number of stored times (evenly spaced, the start included).
+
+    Returns
+    -------
+    PriceDensity
+
+    Raises
+    ------
+    ValueError
+        If the model is not high-frequency with frozen wealth, or an argument is out of range.
+
+    See Also
+    --------
+    stationary_price_density, inverse_gamma_steady_state
+    """
     V0 = check_array("V0", V0, ndim=1, nonnegative=True)
     s, ds = price_grid(s_min, s_max, V0.size)
     dt = check_number("dt", dt, low=0, low_inclusive=False)
@@ -97,7 +148,32 @@ def solve_price_fokker_planck(
 
 
 def stationary_price_density(params: KineticParams, *, s_min: float, s_max: float, n: int) -> PriceDensity:
-    """The discrete stationary state: zero net flux through every face (detailed balance)."""
+    r"""The discrete stationary state of the broker-price Fokker-Planck equation, by detailed balance.
+
+    Zero net flux through every face gives
+    :math:`V_{i+1}/V_i = \text{right}_i/\text{left}_i`, solved directly (no time stepping).
+
+    Parameters
+    ----------
+    params : KineticParams
+        A model with ``investors="high_frequency"`` and ``freeze_wealth=True``.
+    s_min, s_max : float
+        The price interval, 0 < s_min < s_max.
+    n : int
+        Number of cells (>= 3).
+
+    Returns
+    -------
+    PriceDensity
+        One density, at ``t = [inf]``.
+
+    Examples
+    --------
+    >>> from meanfolio.kinetic import preset, stationary_price_density
+    >>> density = stationary_price_density(preset("high_frequency_steady_state"), s_min=0.2, s_max=10.0, n=400)
+    >>> density.V.shape, round(density.mean(), 2)   # the inverse-gamma mean is 1
+    ((1, 400), 1.0)
+    """
     s, ds = price_grid(s_min, s_max, n)
     right, left = _face_rates(params, s, ds)
     logV = np.concatenate(([0.0], np.cumsum(np.log(right) - np.log(left))))

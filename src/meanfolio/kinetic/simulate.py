@@ -22,20 +22,27 @@ from pathlib import Path
 
 import numpy as np
 
+from meanfolio._parallel import free_threads, numba_threads
 from meanfolio._random_kernels import kernel_key
 from meanfolio._rng import SeedLike, as_generator
-from meanfolio._validation import check_array, check_choice, check_integer
+from meanfolio._validation import check_array, check_choice, check_integer, check_memory
 
 from . import _kernels as kern
 from .params import KineticParams
 
-__all__ = ["KineticResult", "KineticStabilityError", "simulate", "wealth_step"]
+__all__ = ["KineticResult", "KineticStabilityError", "check_stability", "simulate", "wealth_step"]
 
 MODELS = ("kinetic", "microscopic")
+#: Below this many agents (and brokers) a run uses one numba thread: a step's parallel
+#: regions are too short to pay for waking other threads on a shared machine.
+PARALLEL_AGENTS = 20_000
 
 
 class KineticStabilityError(ValueError):
-    """The step dt is too large for the parameters (the run would leave the model's domain)."""
+    """The step dt is too large for the parameters (the run would leave the model's domain).
+
+    A :class:`ValueError`, raised by :func:`simulate`, :func:`check_stability` and :func:`solve_moments`.
+    """
 
 
 def _pack(params: KineticParams, model: str = "kinetic") -> tuple[np.ndarray, np.ndarray]:
@@ -57,6 +64,7 @@ def _pack(params: KineticParams, model: str = "kinetic") -> tuple[np.ndarray, np
     P[kern.BETA], P[kern.WSCALE], P[kern.DT] = p.beta, p.weight_scale, p.dt
     P[kern.LOG_SBAR], P[kern.THETAF], P[kern.SIGMAF] = np.log(p.fundamental_mean), p.theta_f, p.sigma_f
     P[kern.SIGMAB], P[kern.WFROZEN] = p.sigma_broker, p.frozen_wealth
+    P[kern.CMEM], P[kern.VOLMEM], P[kern.VOLVOL] = p.chartist_memory, p.broker_vol_memory, p.broker_vol_vol
     C[kern.VALUE] = ("prospect", "identity").index(p.value_function)
     C[kern.WEIGHT] = ("tanh", "heaviside", "fundamentalist", "chartist").index(p.weight)
     C[kern.IMPACT] = ("relative", "absolute").index(p.price_impact)
@@ -75,13 +83,32 @@ def _pack(params: KineticParams, model: str = "kinetic") -> tuple[np.ndarray, np
 class KineticResult:
     """Output of :func:`simulate`.
 
-    ``series`` maps each of ``t, S, s_f, ED, X, Y, g, W, refused, R`` to an
-    array of length steps + 1 (row 0 is the initial state). Row n holds S, s_f,
-    X, Y and R at t_n, and the g, W, ED and refused fraction of the step that
-    ended at t_n (row 0: their values at the initial state). ``x``, ``y`` are
-    the agents' final stock and bond wealth (n_agents,), ``broker_prices``
-    the brokers' final prices (n_brokers,). ``refused`` is the fraction of
-    interactions refused by the non-negativity kernel at each step.
+    Attributes
+    ----------
+    params : KineticParams
+        The model.
+    model : {"kinetic", "microscopic"}
+        Which dynamics ran.
+    series : dict of str to ndarray, each shape (steps + 1,)
+        ``t, S, s_f, ED, X, Y, g, W, refused, R`` (row 0 is the initial
+        state). Row n holds S, s_f, X, Y and the chartist signal R at
+        :math:`t_n`, and the decision g, W, ED taken at :math:`t_n` for the step
+        :math:`[t_n, t_n + dt)` (so ``series["g"][:-1]`` are the estimates used
+        on the steps); ``refused`` is the fraction of interactions refused by
+        the non-negativity kernel in the step that ended at :math:`t_n` (row 0:
+        0). With high-frequency traders g, W, ED and R are means over the brokers.
+    x, y : ndarray, shape (n_agents,)
+        The agents' final stock and bond wealth.
+    broker_prices : ndarray, shape (n_brokers,)
+        The brokers' final prices.
+    completed_steps : int
+        Steps done (fewer than asked if stopped early).
+    message : str
+        How the run ended.
+    wall_time : float
+        Seconds.
+    extra : dict
+        E.g. ``"snapshots"``: list of (t, broker prices).
     """
 
     params: KineticParams
@@ -127,12 +154,106 @@ def initial_wealth(params: KineticParams, n_agents: int, rng: np.random.Generato
 _MESSAGES = {
     kern.UNSTABLE_G: "mu * |g| * dt >= 1 at step {step}: an agent would move more than its whole account; "
     "dt = {dt} is not allowed for these parameters: expected a smaller dt (or a smaller mu)",
-    kern.NEGATIVE_PRICE: "the price became non-positive at step {step}: kappa * ED * dt <= -1; "
-    "dt = {dt} is not allowed for these parameters: expected a smaller dt (or a smaller kappa)",
+    kern.NEGATIVE_PRICE: "the price left (0, inf) at step {step} (kappa * ED * dt <= -1, or a broker price "
+    "under- or overflowed); dt = {dt} is not allowed for these parameters: expected a smaller dt (or a "
+    "smaller kappa)",
     kern.IMPLICIT_FAILED: "the implicit chartist signal R = kappa ED(R) has no convergent fixed point at "
     "step {step}: chartist_signal = 'implicit' is not allowed here: "
     "expected 'lagged' or a smaller kappa * mu",
 }
+
+
+#: Mispricing over which the fundamentalists' restoring slope is measured (U_gamma has an infinite
+#: slope at 0 when gamma = 0, which says nothing about the restoring force at a 5% mispricing).
+SLOPE_SPAN = 0.05
+
+
+def _value_slope(params: KineticParams) -> float:
+    """Secant slope of U over [-SLOPE_SPAN, SLOPE_SPAN] (1 for the identity)."""
+    from .functions import value_function
+
+    u = value_function(np.array([-SLOPE_SPAN, SLOPE_SPAN]), params)
+    return float((u[1] - u[0]) / (2 * SLOPE_SPAN))
+
+
+def check_stability(params: KineticParams, n_agents: int = 1) -> dict[str, float]:
+    r"""Refuse, before running, parameters whose chartist feedback is unstable in continuous time.
+
+    Linearising the price S and the chartist signal R (memory
+    tau = ``chartist_memory``) at the fundamental equilibrium S* = s_f
+    (``s_bar`` for an exp-OU fundamental), R = 0, with e = (S - S*)/S*:
+
+    .. math::
+
+        \dot e = K (-W_0 c U'(0) e + (1 - W_0) R),\quad
+        \tau \dot R = K (-W_0 c U'(0) e + (1 - W_0) R) - R,
+
+    K = kappa mu Z (``/ S*`` for the absolute impact), Z = X0 + Y0 the mean
+    total wealth (the largest value the source account can reach), W0 =
+    W(g_f, g_c) at the equilibrium, U'(0) the secant slope of U over a 5%
+    mispricing (``SLOPE_SPAN``; U_gamma's slope at 0 is infinite). The
+    determinant K W0 c U'(0) / tau is >= 0, so the equilibrium is unstable
+    iff the trace is positive:
+
+    .. math::
+
+        K (1 - W_0) - 1 > \tau K W_0 c U'(0).
+
+    With the implicit signal (tau = 0) this is the condition kappa mu Z
+    (1 - W) > 1 under which a one-step-lagged signal explodes in a fixed
+    number of steps whatever dt. The rate does not depend on dt, so no step
+    cures it.
+
+    Parameters
+    ----------
+    params : KineticParams
+        The model.
+    n_agents : int, default 1
+        0 uses the frozen wealth for Z.
+
+    Returns
+    -------
+    dict of str to float
+        ``K``, ``W0``, ``U_slope``, ``chartist_gain`` :math:`K(1 - W_0)`,
+        ``damping`` :math:`\tau K W_0 c U'(0)` and ``growth_rate``
+        (the trace, < 0 when stable).
+
+    Raises
+    ------
+    KineticStabilityError
+        If the equilibrium is unstable.
+
+    Examples
+    --------
+    >>> from meanfolio.kinetic import check_stability, preset
+    >>> numbers = check_stability(preset("long_term_varying"))
+    >>> round(float(numbers["growth_rate"]), 3)
+    -3.669
+    """
+    from .functions import return_estimate
+
+    if n_agents == 0 or params.freeze_wealth:
+        Z = params.frozen_wealth
+    else:
+        Z = np.exp(params.x0_logmean + params.x0_logstd**2 / 2) + np.exp(params.y0_logmean + params.y0_logstd**2 / 2)
+    s_star = params.fundamental_mean
+    K = params.kappa * params.mu * Z / (s_star if params.price_impact == "absolute" else 1.0)
+    _, W0 = return_estimate(params, s_star, 0.0, s_star)
+    slope = _value_slope(params)
+    tau = params.chartist_memory if params.chartist_signal == "lagged" else 0.0
+    gain = K * (1.0 - W0)
+    damping = tau * K * W0 * params.reversion * slope
+    info = {"K": K, "W0": W0, "U_slope": slope, "chartist_gain": gain, "damping": damping,
+            "growth_rate": (gain - 1.0 - damping) / tau if tau > 0 else np.nan}  # fmt: skip
+    if gain - 1.0 > damping:
+        raise KineticStabilityError(
+            f"unstable chartist feedback: kappa*mu*Z*(1-W) = {gain:.4g} > "
+            f"1 + chartist_memory*kappa*mu*Z*W*c*U'(0) = {1 + damping:.4g} "
+            f"(Z = {Z:.3g}, W = {W0:.3g}, chartist_memory = {tau:g}): the chartist feedback makes the "
+            "equilibrium at the fundamental unstable at a rate independent of dt; these parameters are not "
+            "allowed: expected a smaller kappa*mu, a longer chartist_memory, or more trust in fundamentals"
+        )
+    return info
 
 
 def simulate(
@@ -145,25 +266,78 @@ def simulate(
     chunk: int = 500,
     callback: Callable[[int, int], bool | None] | None = None,
     snapshot_every: int | None = None,
+    threads: int | None = None,
+    max_memory: str | int | None = None,
 ) -> KineticResult:
-    """Simulate ``steps`` steps of length ``params.dt`` with ``n_agents`` agents.
+    r"""Monte Carlo of the kinetic portfolio market: ``steps`` steps of length ``params.dt`` with ``n_agents`` agents.
+
+    ``model="kinetic"`` runs the Boltzmann-type Monte Carlo: one interaction per
+    agent and step, the excess demand being the mean of the controls
+    :math:`u^* = \mu g Z` (no noise in ED); ``"microscopic"`` runs the
+    microscopic model with the model-predictive control and the noise entering
+    the excess demand. The price moves by :math:`dS = \kappa S\, ED\, dt`
+    (relative impact); brokers turn it into micro prices, and the fundamental is
+    constant or an exponential OU process sampled exactly.
 
     Parameters
     ----------
     params : KineticParams
-    n_agents : int >= 0 (0 only with ``freeze_wealth``, where agents are not needed)
-    steps : int >= 1
-    seed : int or numpy Generator; the same seed gives the same numbers on 1 or many threads.
-    model : "kinetic" (default) or "microscopic" (noise enters the excess demand)
-    chunk : steps per compiled call; ``callback(done, steps)`` runs between chunks
+        The model.
+    n_agents : int
+        >= 0 (0 only with ``freeze_wealth``, where agents are not needed).
+    steps : int
+        >= 1.
+    seed : int, numpy.random.Generator or None
+        The same seed gives the same numbers on 1 or many threads.
+    model : {"kinetic", "microscopic"}, default "kinetic"
+        The dynamics.
+    chunk : int, default 500
+        Steps per compiled call; ``callback(done, steps)`` runs between chunks
         (return True to stop early). Ctrl-C also stops and keeps what was done.
-    snapshot_every : keep a copy of the broker prices every this many steps
+    callback : callable, optional
+        See ``chunk``.
+    snapshot_every : int, optional
+        Keep a copy of the broker prices every this many steps
         (``result.extra["snapshots"]``: list of (t, prices)); sets the chunk.
+    threads : int, optional
+        Numba threads (default: 1 below 20,000 agents or brokers, else the free
+        cores). Results do not depend on it.
+    max_memory : str or int, optional
+        Memory limit such as ``"32G"`` (``"0"``: none); default
+        ``$MEANFOLIO_MAX_MEMORY``, else 80 % of the memory available now.
+
+    Returns
+    -------
+    KineticResult
 
     Raises
     ------
     KineticStabilityError
-        When dt breaks ``mu |g| dt < 1`` or drives the price non-positive.
+        Before running, when the chartist feedback is unstable
+        (:func:`check_stability`); during the run, when dt breaks
+        :math:`\mu \lvert g\rvert\, dt < 1` or drives the price non-positive.
+    MemoryLimitError
+        Before allocating, when the run would need more memory than the limit.
+
+    See Also
+    --------
+    preset, observed, stylized_facts, solve_moments
+
+    References
+    ----------
+    .. [1] T. Trimborn, L. Pareschi, M. Frank, "Portfolio optimization and model
+       predictive control: a kinetic approach", Discrete Contin. Dyn. Syst. Ser. B
+       24(11) (2019).
+
+    Examples
+    --------
+    >>> from meanfolio.kinetic import log_returns, observed, preset, simulate
+    >>> result = simulate(preset("long_term_varying"), n_agents=1000, steps=500, seed=1)
+    >>> result.completed_steps, result.x.shape
+    (500, (1000,))
+    >>> returns = log_returns(observed(result))   # one return per observation interval
+    >>> returns.shape
+    (250,)
     """
     check_choice("model", model, MODELS)
     n_agents = check_integer("n_agents", n_agents, low=0)
@@ -176,6 +350,11 @@ def simulate(
         raise ValueError("n_agents = 0 is not allowed unless freeze_wealth = True: expected n_agents >= 1")
     if model == "microscopic" and params.investors == "high_frequency":
         raise ValueError("model = 'microscopic' is not allowed with high-frequency investors: expected 'kinetic'")
+    check_stability(params, n_agents)
+    # wealth and its draws per agent, the brokers' state, the series and the snapshots: refused before allocating
+    n_snap = 0 if snapshot_every is None else steps // chunk + 1
+    check_memory(f"the simulation of {n_agents:,} agents over {steps:,} steps",
+                 8.0 * (6 * n_agents + 8 * params.n_brokers + (steps + 1) * len(kern.SERIES) + n_snap * params.n_brokers), max_memory)
     rng = as_generator(seed)
     x, y = initial_wealth(params, n_agents, rng)
     key = kernel_key(rng)
@@ -183,32 +362,42 @@ def simulate(
     nb = params.n_brokers
     s = np.full(nb, params.S0)
     size = max(nb, 1)
-    Rb, g_b, ed_b, ret_b, zbar_b = (np.zeros(size) for _ in range(5))
+    Rb, g_b, ed_b, w_b, zbar_b = (np.zeros(size) for _ in range(5))
     partial = np.zeros(((max(n_agents, nb) + kern.BLOCK - 1) // kern.BLOCK + 1, 4))
     X0 = float(x.mean()) if n_agents else params.frozen_wealth
     Y0 = float(y.mean()) if n_agents else params.frozen_wealth
-    state = np.array([params.S0, 0.0, params.s_f, X0, Y0, 0.0])
+    state = np.array([params.S0, 0.0, params.s_f, X0, Y0, 0.0, 0.0])
     series = np.full((steps + 1, len(kern.SERIES)), np.nan)
-    g0, W0, ed0, _ = kern.market(P, C, params.S0, 0.0, params.s_f, X0, Y0)
-    series[0] = (0.0, params.S0, params.s_f, ed0, X0, Y0, g0, W0, 0.0, 0.0)
+    series[0, [0, 1, 2, 4, 5, 8]] = (0.0, params.S0, params.s_f, X0, Y0, 0.0)
     done, message = 0, "completed"
     if snapshot_every is not None:
         snapshots.append((0.0, s.copy()))
+    if threads is None:
+        threads = 1 if max(n_agents, nb) < PARALLEL_AGENTS else free_threads()
+    threads = check_integer("threads", threads, low=1)
+    # compile (or load from the cache) before the clock starts: wall_time excludes JIT time
+    warm = [a.copy() for a in (state, x, y, s, Rb, g_b, ed_b, w_b, zbar_b, partial)]
+    kern.run_steps(P, C, key, 0, 0, warm[0], *warm[1:], series[:1].copy())
     start = time.perf_counter()
     try:
-        while done < steps:
-            n = min(chunk, steps - done)
-            rows = series[done + 1 : done + 1 + n]
-            buffers = (Rb, g_b, ed_b, ret_b, zbar_b, partial, rows)
-            status, k = kern.run_steps(P, C, key, done, n, state, x, y, s, *buffers)
-            done += int(k)
-            if status != kern.OK:
-                raise KineticStabilityError(_MESSAGES[status].format(step=done, dt=params.dt))
-            if snapshot_every is not None:
-                snapshots.append((float(state[kern.T_]), s.copy()))
-            if callback is not None and callback(done, steps) is True:
-                message = f"stopped by the callback after {done} steps"
-                break
+        with numba_threads(threads):
+            while done < steps:
+                n = min(chunk, steps - done)
+                rows = series[done : done + 1 + n]
+                buffers = (Rb, g_b, ed_b, w_b, zbar_b, partial, rows)
+                try:
+                    status, k = kern.run_steps(P, C, key, done, n, state, x, y, s, *buffers)
+                except ZeroDivisionError as exc:  # a broker price underflowed to 0
+                    message = _MESSAGES[kern.NEGATIVE_PRICE].format(step=done, dt=params.dt)
+                    raise KineticStabilityError(message) from exc
+                done += int(k)
+                if status != kern.OK:
+                    raise KineticStabilityError(_MESSAGES[status].format(step=done, dt=params.dt))
+                if snapshot_every is not None:
+                    snapshots.append((float(state[kern.T_]), s.copy()))
+                if callback is not None and callback(done, steps) is True:
+                    message = f"stopped by the callback after {done} steps"
+                    break
     except KeyboardInterrupt:
         message = f"interrupted after {done} of {steps} steps"
     return KineticResult(
@@ -221,12 +410,30 @@ def simulate(
 def wealth_step(
     params: KineticParams, g: float, stock_return: float, x, y, xi=None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One interaction of every agent at a given estimate ``g`` and stock return.
+    """One interaction of every agent at a given return estimate ``g`` and stock return.
 
-    ``stock_return`` is the stock's return over the step ((S' - S + D dt)/S);
-    ``xi`` the agents' normals (default zeros). Returns (x', y', refused) with
-    refused in {0, 1}. This is the kernel's own update, exposed for checks such
-    as "total wealth gets no control and no noise".
+    This is the kernel's own update, exposed for checks such as "total wealth
+    gets no control and no noise".
+
+    Parameters
+    ----------
+    params : KineticParams
+        The model.
+    g : float
+        The return estimate.
+    stock_return : float
+        The stock's return over the step, :math:`(S' - S + D\\,dt)/S`.
+    x, y : array_like, shape (n,)
+        The agents' stock and bond wealth (>= 0).
+    xi : array_like, shape (n,), optional
+        The agents' standard normals (default zeros).
+
+    Returns
+    -------
+    x, y : ndarray, shape (n,)
+        The new wealth.
+    refused : ndarray, shape (n,)
+        1 where the interaction was refused by the non-negativity kernel, else 0.
     """
     x = check_array("x", x, ndim=1, nonnegative=True)
     y = check_array("y", y, shape=(x.size,), nonnegative=True)
