@@ -95,3 +95,36 @@ def test_demo_writes_figures(tmp_path):
 
     with ResultStore(tmp_path / "runs.duckdb") as store:
         assert store.list_runs()["status"].to_list() == ["complete"]
+
+
+def test_help_shows_brackets_as_written():
+    result = runner.invoke(app, ["mfg", "solve", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "[config] and [model]" in result.output and "linear[:SPEED]" in result.output
+
+
+def test_risk_report_on_the_bundled_data_with_readable_labels():
+    result = runner.invoke(app, ["risk", "report", "bundled:sp500"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "bundled:sp500, 20 assets" in result.output
+    assert "excess kurtosis" in result.output and "max drawdown" in result.output and "_" not in result.output
+
+
+def test_risk_report_on_an_ohlcv_export_says_which_column_is_the_price(tmp_path):
+    rows = ["Date,Open,High,Low,Close,Adj Close,Volume"]
+    rng = np.random.default_rng(1)
+    day = np.datetime64("2021-01-04")
+    price = 100.0
+    for _ in range(300):
+        price *= 1 + 0.01 * rng.standard_normal()
+        y, m, d = str(day).split("-")
+        rows.append(f"{int(m)}/{int(d)}/{y},{price},{price},{price},{price * 1.01},{price},1000")
+        day += 1
+    (tmp_path / "SPY.csv").write_text("\n".join(rows) + "\n")
+    result = runner.invoke(app, ["risk", "report", str(tmp_path / "SPY.csv")], env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    assert "an OHLCV export" in result.output and "one asset 'SPY' priced by 'Adj Close'" in result.output
+    assert "SPY.csv, 1 assets, 299 periods" in result.output
+    close = runner.invoke(app, ["risk", "report", str(tmp_path / "SPY.csv"), "--column", "Close"],
+                          env={"COLUMNS": "300"})  # fmt: skip
+    assert close.exit_code == 0 and "priced by 'Close'" in close.output

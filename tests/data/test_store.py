@@ -81,6 +81,7 @@ def test_a_killed_writer_leaves_an_incomplete_run(tmp_path):
     [
         ("file", "../../../../../../etc/hostname", "points to"),
         ("file", "{other}/a.parquet", "points to"),
+        ("file", "../{other}/a.parquet", "points to"),
         ("name", "../../escaped", "array name"),
     ],
 )
@@ -117,3 +118,14 @@ def test_a_symlink_leaving_the_run_folder_is_refused(tmp_path):
             store.export(run.run_id, tmp_path / "out")
         with pytest.raises(ValueError, match="run_id"):
             store.start_run("test", {}, run_id="../x")
+
+
+def test_paths_are_stored_relative_to_the_run_folder_and_older_stores_still_read(tmp_path):
+    with ResultStore(tmp_path / "r.duckdb") as store:
+        with store.run("test", {}) as run:
+            run.save_array("a", np.arange(3.0))
+        (file,) = store.con.execute("SELECT file FROM arrays WHERE run_id = ?", [run.run_id]).fetchone()
+        assert file == "a.parquet"
+        # a store written before the change holds "<run_id>/<file>" (relative to the arrays folder)
+        store.con.execute("UPDATE arrays SET file = ? WHERE run_id = ?", [f"{run.run_id}/a.parquet", run.run_id])
+        np.testing.assert_array_equal(store.array(run.run_id, "a"), np.arange(3.0))

@@ -41,16 +41,34 @@ def test_mfg_page_solves_what_the_library_solves(app):
     assert len(app.tabs) == 5
 
 
-def test_mfg_page_bad_input_is_a_message_not_a_traceback(app):
-    app.number_input(key="mfg_nx").set_value(2).run()
-    app.button(key="mfg_run").click().run()
-    assert not app.exception
-    assert "nx = 2 is not allowed" in app.error[0].value
+def test_mfg_page_bounds_estimate_and_methods_that_work(app):
+    assert app.caption and any("estimate: 5,000 cells" in c.value for c in app.caption)
+    app.number_input(key="mfg_nx").set_value(10**7).run()  # above the bound: refused, the grid is unchanged
+    assert app.number_input(key="mfg_nx").value == 100
+    assert any("estimate: 5,000 cells" in c.value for c in app.caption)
+    app.number_input(key="mfg_nx").set_value(1500).run()
+    app.radio(key="mfg_dim").set_value("2D").run()  # 1500 is above the 2D bound: brought to 200, no error
+    assert not app.exception and app.number_input(key="mfg_nx").value == 200
+    app.number_input(key="mfg_nt").set_value(2000).run()
+    assert any("80,000,000 cells" in c.value for c in app.caption)
+    app.button(key="mfg_run").click().run()  # refused before anything is allocated
+    assert not app.exception and "80,000,000 cells" in app.error[0].value and "at most 2,000,000" in app.error[0].value
+    # 2D and the linear Hamiltonian offer only Newton, and say why
+    assert app.selectbox(key="mfg_method_newton").options == ["newton"]
+    assert any("Newton only" in c.value for c in app.caption)
+    app.radio(key="mfg_dim").set_value("1D").run()
+    assert app.selectbox(key="mfg_method").options == ["newton", "fixed_point", "fictitious_play", "policy_iteration"]
+    app.selectbox(key="mfg_h").set_value(app.selectbox(key="mfg_h").options[2]).run()
+    assert app.selectbox(key="mfg_method_newton").options == ["newton"]
+    assert any("only Newton" in c.value for c in app.caption)
+
+
+def test_stop_forgets_the_previous_result(app):
     app.number_input(key="mfg_nx").set_value(40).run()
-    app.radio(key="mfg_dim").set_value("2D").run()
-    app.selectbox(key="mfg_method").set_value("fixed_point").run()
     app.button(key="mfg_run").click().run()
-    assert "method = 'fixed_point' is not allowed with dim = 2" in app.error[0].value
+    assert "converged" in metrics(app)
+    app.button(key="mfg_stop").click().run()
+    assert "converged" not in metrics(app) and any("press Solve" in i.value for i in app.info)
 
 
 def test_mfg_page_2d_snapshots(app):
@@ -83,6 +101,18 @@ def test_kinetic_page_matches_simulate(app):
     assert not app.exception and "mu" in app.error[0].value
 
 
+def test_kinetic_page_bounds_and_estimate(app):
+    # The case: 1e7 agents took 12.5 GB of server memory. The inputs are bounded, and the run's
+    # memory and time are shown before it starts.
+    from meanfolio.lab.kinetic_page import MAX_AGENTS
+
+    app.sidebar.radio(key="page").set_value("Kinetic market").run()
+    agents = app.number_input(key="kin_agents")
+    assert agents.max == MAX_AGENTS <= 200_000 and agents.min >= 1
+    assert app.number_input(key="kin_steps").max <= 200_000
+    assert any("estimate: about" in c.value for c in app.caption)
+
+
 def test_optimizer_page_matches_differential_evolution(app):
     app.sidebar.radio(key="page").set_value("Optimizer").run()
     app.selectbox(key="opt_problem").set_value("rastrigin").run()
@@ -108,5 +138,19 @@ def test_risk_page_matches_compute_risk_metrics(app, tmp_path):
     m = compute_risk_metrics(np.full(20, 0.05), R)
     shown = metrics(app)
     assert shown["Sharpe"] == f"{m.sharpe:.2f}" and shown["max drawdown"] == f"{m.max_drawdown:.2%}"
-    app.text_input(key="risk_start").set_value("2099-01-01").run()
+    app.text_input(key="risk_start_sp500").set_value("2099-01-01").run()
     assert not app.exception and "keeps 0 rows" in app.error[0].value
+
+
+def test_optimizer_page_bounds_and_estimate(app):
+    app.sidebar.radio(key="page").set_value("Optimizer").run()
+    app.number_input(key="opt_dim").set_value(1).run()
+    assert app.number_input(key="opt_dim").value == 10  # dimension 1 is refused by the input's bounds
+    assert any("at most 45,150 evaluations" in c.value for c in app.caption)  # 15 x 10 x 301
+
+
+def test_regimes_need_enough_rows(app):
+    app.sidebar.radio(key="page").set_value("Risk and regimes").run()
+    app.text_input(key="risk_start_sp500").set_value("2022-10-01").run()
+    app.number_input(key="risk_states").set_value(5).run()
+    assert not app.exception and "regimes = 5 is not allowed" in app.error[0].value

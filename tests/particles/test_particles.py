@@ -278,3 +278,14 @@ def test_particle_mfg_bad_input():
     assert GridControl(np.zeros((2, 3)), np.arange(3.0), np.arange(2.0)).alpha.shape == (2, 3)
     with pytest.raises(ValueError, match="alpha"):
         GridControl(np.zeros((2, 4)), np.arange(3.0), np.arange(2.0))
+
+
+def test_a_run_too_large_for_memory_is_refused_before_allocating():
+    from meanfolio._validation import MemoryLimitError
+    from meanfolio.particles import McKeanVlasov, simulate_particles
+
+    x0 = np.linspace(-1.0, 1.0, 100)
+    with pytest.raises(MemoryLimitError, match="100 particles over 1,000,000,000 steps needs about 22.4 GB"):
+        simulate_particles(McKeanVlasov(sigma=0.3, kappa=1.0), x0, 1e3, 10**9, max_memory="1G")
+    # the limit is the caller's to raise: the same small run passes under a generous one
+    assert simulate_particles(McKeanVlasov(sigma=0.3, kappa=1.0), x0, 1.0, 10, max_memory="1G").completed

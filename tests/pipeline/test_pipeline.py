@@ -1,6 +1,7 @@
 """The backtest pipeline on a synthetic market: outputs, store, no look-ahead, crowding, CLI, failures."""
 
 import json
+import re
 from html import escape
 
 import numpy as np
@@ -75,12 +76,18 @@ def test_outputs_hold_the_run_numbers(finished):
     weights = pl.read_csv(out / "weights.csv")
     assert weights.columns[:4] == ["date", "strategy", "asset", "weight"]
     last = weights.filter((pl.col("strategy") == "mean_field") & (pl.col("date") == weights["date"].max()))
-    np.testing.assert_allclose(last["weight"].to_numpy(), res.backtest.weights["mean_field"][-1], atol=1e-15)
+    np.testing.assert_allclose(last["weight"].to_numpy(), res.backtest.weights["mean_field"][-1], atol=1e-10)
+    # no solver dust in the file: every weight is 0 or at least 1e-10 in size, rounded to 10 decimals
+    w = weights["weight"].to_numpy()
+    assert np.all((w == 0) | (np.abs(w) >= 1e-10)) and np.array_equal(w, np.round(w, 10))
     # the HTML is self-contained and shows this run's statistics and verdict
     html = (out / "report.html").read_text()
     assert res.run_id in html and f"{mf['sharpe']:.4g}" in html and "http" not in html.replace("http-equiv", "")
     assert html.count("data:image/png;base64,") == len(res.figures) == 5
     assert escape(res.verdict) in html
+    assert "<th>annual return</th>" in html and "<th>max drawdown</th>" in html  # labels, not snake_case keys
+    assert "_" not in "".join(re.findall(r"<th>([^<]*)</th>", html))
+    assert not re.search(r"<td>-?\d(\.\d+)?e-(1[1-9]|[2-9]\d)</td>", html)  # no dust like 9.865e-13
     with ResultStore(cfg.store) as store:
         rec = store.get_run(res.run_id)
         assert rec.status == "complete"
@@ -168,6 +175,8 @@ def test_failure_mid_run_keeps_earlier_runs(tmp_path, market, monkeypatch):
         ({"regime": {}}, "unknown pipeline settings"),
         ({"store": None}, "store = None"),
         ({"store": "x.csv"}, "store = 'x.csv'"),
+        ({"store": "None"}, "store = 'None'"),
+        ({"data": {"decimal": ";"}}, r"data\.decimal = ';'"),
     ],
 )
 def test_bad_configs_name_the_key(raw, message):
@@ -179,6 +188,28 @@ def test_example_config_is_the_documented_default():
     cfg = load_config("examples/pipeline.yaml")
     assert cfg.backtest.rebalance == "monthly" and cfg.backtest.cost_bps == 10 and len(cfg.strategies) == 7
     assert cfg.data.start == "1995-01-01"
+    # every value shown is the default, unless its line says "not the default"
+    import yaml
+
+    text = open("examples/pipeline.yaml").read()
+    raw = yaml.safe_load(text)
+    default = PipelineConfig().to_dict()
+    for section, values in raw.items():
+        if section == "strategies":
+            assert list(values) == list(default[section]), section
+            continue
+        if not isinstance(values, dict):
+            assert values == default[section], section
+            continue
+        for key, value in values.items():
+            lines = text.splitlines()
+            start = next(i for i, x in enumerate(lines) if x.startswith(f"{section}:"))
+            line = next(x for x in lines[start:] if x.strip().startswith(f"{key}:"))
+            if "not the default" in line:
+                assert value != default[section][key], (section, key)
+            else:
+                shown = f"{section}.{key} = {value!r} shown, default {default[section][key]!r}"
+                assert value == default[section][key], shown
 
 
 def test_cli_run_writes_the_files_and_refuses_bad_configs(tmp_path, market):
@@ -214,6 +245,48 @@ def test_long_file_with_a_chosen_price_column_and_date_format(tmp_path, market):
     table = run_module.load_data(cfg)
     np.testing.assert_allclose(table.returns()[0], R[:, :2], rtol=1e-9)
     assert table.dates[0] == market.dates[0]
-    wrong = PipelineConfig.from_dict({"data": {"source": str(path), "column": "Adj Close", "start": None}})
-    with pytest.raises(ValueError, match="Date"):  # M/D/Y without date_format is refused, not guessed
-        run_module.load_data(wrong)
+    # without date_format the whole column decides (days > 12 exist): the same table, never D/M/Y
+    inferred = run_module.load_data(
+        PipelineConfig.from_dict(
+            {"data": {"source": str(path), "column": "Adj Close", "start": None, "assets": ["STAR", "B"]}}
+        )
+    )
+    np.testing.assert_array_equal(inferred.dates, table.dates)
+    # the first 12 days alone are ambiguous: refused, naming date_format, not guessed
+    path.write_text("\n".join(rows[: 1 + 12 * len(market.tickers)]))
+    with pytest.raises(ValueError, match="ambiguous.*date_format="):
+        run_module.load_data(PipelineConfig.from_dict({"data": {"source": str(path), "column": "Adj Close"}}))
+
+
+def test_runs_export_includes_the_report_and_figures(finished, tmp_path):
+    cfg, res, _ = finished
+    runner = CliRunner()
+    prefix = res.run_id[: len(res.run_id) - 3]
+    out = tmp_path / "export"
+    done = runner.invoke(app, ["runs", "export", prefix, "--output", str(out), "--store", cfg.store],
+                         terminal_width=300)  # fmt: skip
+    assert done.exit_code == 0, done.output
+    report = out / "report" / "report.html"
+    assert report.read_bytes() == (res.output_dir / "report.html").read_bytes()
+    for path in res.figures.values():
+        assert (out / "report" / path.name).read_bytes() == path.read_bytes()
+    assert (out / "report" / "summary.json").is_file() and (out / "metrics" / "statistics.csv").is_file()
+
+
+def test_the_game_figure_keeps_the_grid_range(finished, tmp_path, monkeypatch):
+    from meanfolio.pipeline import report
+
+    _, res, _ = finished
+    figures = {}
+
+    def keep(fig, path):
+        figures[path.name] = fig
+        return path
+
+    monkeypatch.setattr(report, "save_figure", keep)
+    report.write_figures(res, tmp_path, None)
+    ax = figures["game.png"].axes[1]
+    sol = res.final["pde"].solutions[0]
+    assert ax.get_xlim() == pytest.approx((sol.x[0], sol.x[-1]))
+    bars = [p.get_height() for p in figures["game.png"].axes[0].patches]
+    assert all(h == 0 or abs(h) >= 1e-10 for h in bars)

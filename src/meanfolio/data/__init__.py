@@ -3,13 +3,14 @@
 from .bundled import load_sp500
 from .prices import PriceDataError, PriceTable, as_matrix
 from .readers import frame_to_table, read_prices, write_prices
-from .store import ResultStore, RunRecord
+from .store import ResultStore, RunRecord, StoreBusyError
 
 __all__ = [
     "PriceDataError",
     "PriceTable",
     "ResultStore",
     "RunRecord",
+    "StoreBusyError",
     "as_matrix",
     "frame_to_table",
     "load_sp500",

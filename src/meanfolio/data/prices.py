@@ -17,7 +17,11 @@ __all__ = ["PriceDataError", "PriceTable", "as_matrix"]
 
 
 class PriceDataError(ValueError):
-    """A price table is malformed; the message names the rows and columns."""
+    """A price table is malformed; the message names the rows and columns.
+
+    A :class:`ValueError`, raised by :func:`read_prices`, :func:`frame_to_table`
+    and :class:`PriceTable`.
+    """
 
 
 def _first(items, limit: int = 5) -> str:
@@ -27,9 +31,46 @@ def _first(items, limit: int = 5) -> str:
 
 @dataclass(frozen=True)
 class PriceTable:
-    """dates (T,) datetime64[D] strictly increasing, tickers (n,), prices (T, n) float64 > 0 or NaN.
+    """A table of prices: dates by assets, validated on construction.
 
-    ``missing`` lists (row, date, ticker) of the NaN prices; ``source`` says where the table came from.
+    Parameters
+    ----------
+    dates : ndarray of datetime64[D], shape (T,)
+        Strictly increasing dates.
+    tickers : tuple of str, shape (n,)
+        Asset names.
+    prices : ndarray, shape (T, n)
+        Prices in currency per share, float64 > 0, or NaN where missing.
+    source : str, default ""
+        Where the table came from.
+    missing : list of (int, str, str)
+        Filled on construction: (row, date, ticker) of the NaN prices.
+    notes : tuple of str
+        What a reader decided for the user (e.g. which column of an OHLCV
+        export is the price), for the command line and the lab to show.
+
+    Raises
+    ------
+    PriceDataError
+        If the dates are not strictly increasing, shapes disagree, or a price is
+        non-positive or infinite.
+
+    See Also
+    --------
+    read_prices, load_sp500, frame_to_table
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from meanfolio.data import PriceTable
+    >>> table = PriceTable(np.array(["2024-01-02", "2024-01-03", "2024-01-04"], dtype="datetime64[D]"),
+    ...                    ("AAA", "BBB"), np.array([[10.0, 20.0], [10.5, 19.0], [10.2, 19.5]]))
+    >>> returns, dates = table.returns()
+    >>> returns.round(4)
+    array([[ 0.05  , -0.05  ],
+           [-0.0286,  0.0263]])
+    >>> dates
+    array(['2024-01-03', '2024-01-04'], dtype='datetime64[D]')
     """
 
     dates: np.ndarray
@@ -37,6 +78,7 @@ class PriceTable:
     prices: np.ndarray
     source: str = ""
     missing: list[tuple[int, str, str]] = field(default_factory=list, compare=False)
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self):
         dates = np.asarray(self.dates).astype("datetime64[D]")
@@ -87,16 +129,30 @@ class PriceTable:
         if rows.sum() < 2:
             raise PriceDataError(f"the range start = {start}, end = {end} keeps {rows.sum()} rows: expected >= 2")
         return PriceTable(self.dates[rows], tuple(self.tickers[c] for c in cols), self.prices[np.ix_(rows, cols)],
-                          self.source)  # fmt: skip
+                          self.source, notes=self.notes)  # fmt: skip
 
     # -- returns -------------------------------------------------------------
     def returns(self, kind: str = "simple", *, missing: str = "raise") -> tuple[np.ndarray, np.ndarray]:
-        """Returns (T - 1, n) and their dates (the later date of each pair).
+        r"""Returns of every asset and their dates (the later date of each pair).
 
-        kind: "simple" (p_t / p_{t-1} - 1) or "log" (log p_t - log p_{t-1}).
-        missing: "raise" (a PriceDataError naming the missing cells), "drop_rows"
-        (drop every date with a missing price in any asset, then difference),
-        or "keep" (NaN returns where a price is missing).
+        Parameters
+        ----------
+        kind : {"simple", "log"}, default "simple"
+            :math:`p_t / p_{t-1} - 1` or :math:`\log p_t - \log p_{t-1}`.
+        missing : {"raise", "drop_rows", "keep"}, default "raise"
+            ``"raise"``: a :class:`PriceDataError` naming the missing cells;
+            ``"drop_rows"``: drop every date with a missing price in any asset, then
+            difference; ``"keep"``: NaN returns where a price is missing.
+
+        Returns
+        -------
+        returns : ndarray, shape (T - 1, n)
+        dates : ndarray of datetime64[D], shape (T - 1,)
+
+        Raises
+        ------
+        ValueError
+            If ``kind`` or ``missing`` is not allowed (a :class:`PriceDataError` for missing prices).
         """
         if kind not in ("simple", "log"):
             raise ValueError(f"kind = {kind!r} is not allowed: expected 'simple' or 'log'")
@@ -116,7 +172,7 @@ class PriceTable:
         return r, dates[1:]
 
     def simple_returns(self) -> np.ndarray:
-        """(T - 1, n) simple returns, NaN where a price is missing."""
+        """Simple returns, shape (T - 1, n), NaN where a price is missing."""
         return self.returns("simple", missing="keep")[0]
 
     def log_returns(self) -> np.ndarray:
@@ -144,13 +200,32 @@ class PriceTable:
 
 
 def as_matrix(frame, columns=None) -> np.ndarray:
-    """Float64 (T, n) matrix of numeric columns of a polars DataFrame or a pyarrow Table.
+    """Float64 matrix of numeric columns of a polars DataFrame or a pyarrow Table.
 
     Zero-copy where the memory allows: a single column without nulls is a
     view of the Arrow buffer; a polars frame whose columns share one
     Fortran-ordered buffer (e.g. built from a numpy matrix) is returned as a
     view too. Otherwise the columns are copied once into a Fortran-ordered
     matrix (column j contiguous, as the column-wise kernels read it).
+
+    Parameters
+    ----------
+    frame : polars.DataFrame or pyarrow.Table
+        The data.
+    columns : sequence of str, optional
+        Columns to take (default: all).
+
+    Returns
+    -------
+    ndarray, shape (T, n)
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from meanfolio.data import as_matrix
+    >>> as_matrix(pl.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]}))
+    array([[1., 3.],
+           [2., 4.]])
     """
     import polars as pl
     import pyarrow as pa

@@ -1,26 +1,36 @@
-"""Readers: CSV (plain or gzipped), Parquet and Arrow IPC price tables, wide or long, via Polars.
-
-- wide: a date column and one price column per asset;
-- long: columns (date, asset, price), one row per date and asset.
+"""Readers: CSV (plain or gzipped), Parquet and Arrow IPC price tables, via Polars, that never guess.
 
 Every reader ends in :class:`PriceTable`, which validates the dates and
-prices; the readers add what only they can see (unknown formats, missing
-columns, non-numeric cells, duplicate (date, asset) pairs), always naming the
-file, the rows and the columns.
+prices; the readers add what only they can see, always naming the file, the
+rows and the columns:
+
+- the date format is inferred from the whole column (a day > 12 decides
+  between M/D/Y and D/M/Y); an ambiguous column is refused, naming
+  ``date_format=``;
+- an OHLCV export (Date, Open, High, Low, Close, Adj Close, Volume) is one
+  asset priced by Adj Close (else Close), said in ``table.notes``;
+  ``column=`` chooses another column;
+- duplicate column names are refused (Polars would rename them silently);
+- ``NA``, ``N/A``, ``null``, ``#N/A``, ``NaN`` and empty cells are missing
+  prices, listed in ``table.missing``; any other text is an error;
+- ``decimal=","`` reads ``1.234,56``; the separator (``,``, ``;`` or tab) is
+  taken from the header line.
 """
 
 from __future__ import annotations
 
+import csv
+import gzip
 from pathlib import Path
 
-import numpy as np
-
+from ._layout import frame_to_table
 from .prices import PriceDataError, PriceTable, _first
 
-__all__ = ["FORMATS", "frame_to_table", "read_prices", "write_prices"]
+__all__ = ["FORMATS", "NULL_VALUES", "frame_to_table", "read_prices", "write_prices"]
 
 FORMATS = {".csv": "csv", ".gz": "csv", ".parquet": "parquet", ".pq": "parquet", ".arrow": "arrow",
            ".ipc": "arrow", ".feather": "arrow"}  # fmt: skip
+NULL_VALUES = ["", "NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "None", "#N/A", "-"]
 
 
 def _format(path: Path, fmt: str | None) -> str:
@@ -36,27 +46,89 @@ def _format(path: Path, fmt: str | None) -> str:
     return FORMATS[suffix]
 
 
+def _header(path: Path) -> tuple[list[str], str]:
+    """The CSV's column names and separator (the most frequent of ',', ';' and tab in the header line)."""
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
+            line = fh.readline()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PriceDataError(f"{path.name} could not be read as a UTF-8 CSV: {exc}") from exc
+    sep = max((",", ";", "\t"), key=line.count)
+    names = next(csv.reader([line], delimiter=sep), [])
+    return [n.strip() for n in names], sep
+
+
+def _asset_name(path: Path) -> str:
+    name = path.name
+    for suffix in (".gz", ".csv", ".parquet", ".pq", ".arrow", ".ipc", ".feather"):
+        name = name.removesuffix(suffix)
+    return name or "asset"
+
+
 def read_prices(
     path: str | Path,
     *,
     format: str | None = None,
     layout: str = "auto",
     date_column: str | None = None,
-    asset_column: str = "asset",
-    price_column: str = "price",
+    asset_column: str | None = None,
+    price_column: str | None = None,
+    column: str | None = None,
     date_format: str | None = None,
+    decimal: str = ".",
 ) -> PriceTable:
     """Read a price table from CSV / CSV.GZ, Parquet or Arrow IPC (Feather v2).
 
-    ``date_format`` (a strptime format such as ``"%m/%d/%Y"``) parses the date
-    column of a CSV exactly; a value that does not match is an error naming
-    the row, never a guess.
+    Missing prices are kept as NaN and listed in ``table.missing``; what was
+    decided for the user is in ``table.notes``.
 
-    ``layout``: "wide", "long" or "auto" (long when the asset and price
-    columns exist). ``date_column`` defaults to "date"/"Date" if present,
-    else the first column. Raises :class:`PriceDataError` (a ValueError)
-    naming rows and columns for malformed data; missing prices are kept as
-    NaN and listed in ``table.missing``.
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    format : {"csv", "parquet", "arrow"}, optional
+        Default: from the file name's suffix.
+    layout : {"auto", "wide", "long"}, default "auto"
+        ``"wide"``: a date column and one column per asset; ``"long"``: (date,
+        asset, price) rows; ``"auto"``: long when an ``asset``/``ticker``/``symbol``
+        column exists.
+    date_column : str, optional
+        Default: a column named date (any case), else a Parquet datetime index,
+        else the first column.
+    asset_column : str, optional
+        The asset column of a long file.
+    price_column, column : str, optional
+        The price column of an OHLCV or long file (``column`` is an alias).
+    date_format : str, optional
+        strptime format (e.g. ``"%m/%d/%Y"``) to parse text dates exactly;
+        without it the format is inferred from the whole column and an ambiguous
+        column is refused.
+    decimal : {".", ","}, default "."
+        Decimal separator.
+
+    Returns
+    -------
+    PriceTable
+
+    Raises
+    ------
+    PriceDataError
+        A :class:`ValueError` naming rows and columns for malformed data.
+
+    See Also
+    --------
+    write_prices, load_sp500, frame_to_table
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from meanfolio.data import load_sp500, read_prices, write_prices
+    >>> folder = tempfile.mkdtemp()
+    >>> path = write_prices(load_sp500(["KO", "PEP"], end="1990-03-30"), os.path.join(folder, "prices.csv"))
+    >>> table = read_prices(path)
+    >>> table.tickers, table.prices.shape
+    (('KO', 'PEP'), (63, 2))
     """
     import polars as pl
 
@@ -66,117 +138,45 @@ def read_prices(
     fmt = _format(path, format)
     try:
         if fmt == "csv":
-            frame = pl.read_csv(path, try_parse_dates=date_format is None, infer_schema_length=10_000)
+            names, sep = _header(path)
+            dup = sorted({n for n in names if names.count(n) > 1})
+            if dup:
+                raise PriceDataError(f"{path.name} has duplicate column names {_first([repr(d) for d in dup])}: "
+                                     "expected each column once")  # fmt: skip
+            frame = pl.read_csv(path, separator=sep, infer_schema=False, null_values=NULL_VALUES,
+                                truncate_ragged_lines=False)  # fmt: skip
         elif fmt == "parquet":
             frame = pl.read_parquet(path)
         else:
             frame = pl.read_ipc(path)
+    except PriceDataError:
+        raise
     except Exception as exc:  # polars' own error types
-        raise PriceDataError(f"{path.name} could not be read as {fmt}: {exc}") from exc
-    if date_format is not None:
-        frame = _parse_dates(frame, date_column, date_format, path.name)
+        raise PriceDataError(f"{path.name} could not be read as {fmt}: {str(exc).splitlines()[0]}") from exc
     return frame_to_table(frame, layout=layout, date_column=date_column, asset_column=asset_column,
-                          price_column=price_column, source=path.name)  # fmt: skip
-
-
-def _parse_dates(frame, date_column: str | None, date_format: str, source: str):
-    """The date column parsed with ``date_format``; the first value that does not match is reported."""
-    import polars as pl
-
-    column = date_column or next((c for c in ("date", "Date", "DATE") if c in frame.columns), frame.columns[0])
-    if column not in frame.columns:
-        raise PriceDataError(f"{source} has no column {column!r}: columns are {frame.columns}")
-    raw = frame[column].cast(pl.Utf8)
-    parsed = raw.str.strptime(pl.Date, date_format, strict=False)
-    bad = (parsed.is_null() & raw.is_not_null()).arg_true()
-    if bad.len():
-        row = int(bad[0])
-        raise PriceDataError(
-            f"{source}: row {row + 1}, column {column!r}: {raw[row]!r} does not match date_format = {date_format!r}"
-        )
-    return frame.with_columns(parsed.alias(column))
-
-
-def frame_to_table(frame, *, layout="auto", date_column=None, asset_column="asset", price_column="price",
-                   source="frame") -> PriceTable:  # fmt: skip
-    """A :class:`PriceTable` from an in-memory polars DataFrame or pyarrow Table (same rules as files)."""
-    import polars as pl
-
-    if not isinstance(frame, pl.DataFrame):
-        frame = pl.from_arrow(frame)
-    if layout not in ("auto", "wide", "long"):
-        raise ValueError(f"layout = {layout!r} is not allowed: expected 'auto', 'wide' or 'long'")
-    if date_column is None:
-        date_column = next((c for c in ("date", "Date", "DATE") if c in frame.columns), frame.columns[0])
-    if date_column not in frame.columns:
-        raise PriceDataError(f"{source} has no column {date_column!r}: columns are {frame.columns}")
-    if layout == "auto":
-        layout = "long" if {asset_column, price_column} <= set(frame.columns) else "wide"
-    dates = _dates(frame[date_column], source)
-    if layout == "long":
-        return _from_long(frame, dates, date_column, asset_column, price_column, source)
-    assets = [c for c in frame.columns if c != date_column]
-    if not assets:
-        raise PriceDataError(f"{source} has columns {frame.columns}: expected a date column and asset columns")
-    prices = np.empty((frame.height, len(assets)))
-    for j, name in enumerate(assets):
-        prices[:, j] = _numeric(frame[name], source, name, dates)
-    return PriceTable(dates, tuple(assets), prices, source)
-
-
-def _dates(column, source: str) -> np.ndarray:
-    import polars as pl
-
-    if column.null_count():
-        rows = np.nonzero(column.is_null().to_numpy())[0]
-        raise PriceDataError(f"{source}: missing dates at rows {_first([str(r) for r in rows])}")
-    try:
-        if column.dtype == pl.String:
-            column = column.str.to_date(strict=True)
-        return column.cast(pl.Date).to_numpy().astype("datetime64[D]")
-    except Exception as exc:
-        raise PriceDataError(f"{source}: the date column {column.name!r} could not be read as dates ({exc})") from exc
-
-
-def _numeric(column, source: str, name: str, dates: np.ndarray) -> np.ndarray:
-    import polars as pl
-
-    if column.dtype == pl.String:  # find the cells that are not numbers (empty strings are missing)
-        parsed = column.str.strip_chars().replace("", None).cast(pl.Float64, strict=False)
-        bad = np.nonzero((parsed.is_null() & column.is_not_null() & (column.str.strip_chars() != "")).to_numpy())[0]
-        if bad.size:
-            cells = [f"row {r} ({dates[r]}): {column[int(r)]!r}" for r in bad]
-            raise PriceDataError(f"{source}, column {name}: non-numeric prices at {_first(cells)}")
-        column = parsed
-    try:
-        return column.cast(pl.Float64).fill_null(float("nan")).to_numpy()
-    except Exception as exc:
-        raise PriceDataError(f"{source}, column {name}: prices must be numbers ({exc})") from exc
-
-
-def _from_long(frame, dates, date_column, asset_column, price_column, source) -> PriceTable:
-    import polars as pl
-
-    for c in (asset_column, price_column):
-        if c not in frame.columns:
-            raise PriceDataError(f"{source} has no column {c!r} for the long layout: columns are {frame.columns}")
-    frame = frame.with_columns(pl.Series(date_column, dates), pl.col(asset_column).cast(pl.String))
-    dup = frame.group_by([date_column, asset_column]).len().filter(pl.col("len") > 1)
-    if dup.height:
-        pairs = [f"({d}, {a})" for d, a in dup.select(date_column, asset_column).sort(date_column).iter_rows()]
-        raise PriceDataError(f"{source}: duplicate (date, asset) pairs {_first(pairs)}: expected one price each")
-    values = _numeric(frame[price_column], source, price_column, dates)
-    frame = frame.with_columns(pl.Series(price_column, values))
-    wide = frame.pivot(on=asset_column, index=date_column, values=price_column, aggregate_function=None)
-    wide = wide.sort(date_column)
-    assets = [c for c in wide.columns if c != date_column]
-    prices = wide.select(assets).cast(pl.Float64).fill_null(float("nan")).to_numpy()
-    udates = wide[date_column].to_numpy().astype("datetime64[D]")
-    return PriceTable(udates, tuple(assets), prices, source)
+                          price_column=price_column, column=column, decimal=decimal, date_format=date_format,
+                          source=path.name, asset_name=_asset_name(path))  # fmt: skip
 
 
 def write_prices(table: PriceTable, path: str | Path, *, format: str | None = None, layout: str = "wide") -> Path:
-    """Write a table as CSV (gzipped if the name ends in .gz), Parquet or Arrow IPC, wide or long."""
+    """Write a price table as CSV (gzipped if the name ends in .gz), Parquet or Arrow IPC, wide or long.
+
+    Parameters
+    ----------
+    table : PriceTable
+        The table.
+    path : str or Path
+        The file (its folder is created).
+    format : {"csv", "parquet", "arrow"}, optional
+        Default: from the suffix.
+    layout : {"wide", "long"}, default "wide"
+        One column per asset, or (date, asset, price) rows.
+
+    Returns
+    -------
+    Path
+        The path written.
+    """
     path = Path(path)
     fmt = _format(path, format)
     frame = table.to_polars() if layout == "wide" else table.to_long()
@@ -186,8 +186,6 @@ def write_prices(table: PriceTable, path: str | Path, *, format: str | None = No
     elif fmt == "arrow":
         frame.write_ipc(path)
     elif path.suffix.lower() == ".gz":
-        import gzip
-
         with gzip.open(path, "wb") as fh:
             frame.write_csv(fh)
     else:

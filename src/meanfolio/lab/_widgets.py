@@ -1,4 +1,9 @@
-"""Helpers shared by the lab's pages: error display, stop button, plotly figures."""
+"""Helpers shared by the lab's pages: error display, bounded inputs, estimates, the Stop button, plotly figures.
+
+Stop: clicking it while a run is going makes Streamlit interrupt the run at its next progress update (the
+run's frames, and with them its arrays, are released) and forgets the page's previous result, so no stale
+result is shown after a Stop.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,31 @@ import plotly.graph_objects as go
 import streamlit as st
 
 #: errors shown to the user as a readable message (anything else is a bug and shows a traceback)
-USER_ERRORS = (ValueError, FloatingPointError, KeyError, RuntimeError)
+USER_ERRORS = (ValueError, FloatingPointError, KeyError, RuntimeError, MemoryError)
+
+
+def size_text(nbytes: float) -> str:
+    """'1.2 GB' from a number of bytes."""
+    for unit in ("B", "KB", "MB", "GB"):
+        if nbytes < 1024 or unit == "GB":
+            return f"{nbytes:.3g} {unit}"
+        nbytes /= 1024
+    return f"{nbytes:.3g} GB"  # pragma: no cover
+
+
+def time_text(seconds: float) -> str:
+    """'0.5 s', '12 s', '3 min' from seconds."""
+    return f"{seconds:.2g} s" if seconds < 60 else f"{seconds / 60:.2g} min"
+
+
+def number(where, label: str, value, low, high, step, key: str, **kwargs):
+    """A number input bounded to [low, high] (Streamlit refuses values outside them); the help says the range.
+    A value kept from before that the bounds now exclude (e.g. 1D space points after switching to 2D) is
+    brought into the range instead of failing."""
+    kwargs.setdefault("help", f"from {low:g} to {high:g}")
+    if key in st.session_state and not low <= st.session_state[key] <= high:
+        st.session_state[key] = min(max(st.session_state[key], low), high)
+    return where.number_input(label, min_value=low, max_value=high, value=value, step=step, key=key, **kwargs)
 
 
 def guarded(action: Callable[[], Any], what: str) -> Any | None:
@@ -23,21 +52,56 @@ def guarded(action: Callable[[], Any], what: str) -> Any | None:
         return None
 
 
+def release_memory() -> None:
+    """Collect the interrupted run's objects and hand freed heap pages back to the system (glibc keeps them
+    otherwise: the server would stay hundreds of MB larger after a Stop)."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
+def _stop(key: str) -> None:
+    import threading
+
+    st.session_state[f"{key}_stopped"] = True
+    st.session_state.pop(f"{key}_result", None)  # no stale result after a Stop
+    release_memory()
+    for delay in (1.0, 3.0):  # the interrupted run finishes unwinding after this callback: release again
+        timer = threading.Timer(delay, release_memory)
+        timer.daemon = True
+        timer.start()
+
+
 def stop_button(key: str) -> None:
-    """A Stop button: clicking it during a run makes the run's next progress check stop it."""
-    st.button("Stop", key=f"{key}_stop", on_click=lambda: st.session_state.__setitem__(f"{key}_stopped", True))
+    """A Stop button: a run in progress is interrupted at its next progress update and the previous result
+    is forgotten."""
+    st.button("Stop", key=f"{key}_stop", on_click=_stop, args=(key,))
 
 
-def run_controls(key: str, label: str, action: Callable[[], Any], what: str, hint: str) -> Any | None:
-    """The page's run button (``key``_run) and Stop button; runs ``action`` when pressed.
+def run_controls(key: str, label: str, action: Callable[[], Any], what: str, hint: str,
+                 estimate: str | None = None) -> Any | None:  # fmt: skip
+    """The page's run button (``key``_run), Stop button and the run's estimate (memory and time, shown before
+    running); runs ``action`` when pressed.
 
     Returns the latest successful result (kept in the session as ``key``_result) or None,
     after showing ``hint`` when there is none yet.
     """
-    b1, b2, _ = st.columns([1, 1, 8])
+    b1, b2, b3 = st.columns([1, 1, 8])
+    if estimate:
+        b3.caption(f"estimate: {estimate}")
     if b1.button(label, type="primary", key=f"{key}_run"):
         clear_stop(key)
-        result = guarded(action, what)
+        try:
+            result = guarded(action, what)
+        except BaseException as exc:  # a Stop (Streamlit interrupts the run) or a bug: free the run's arrays now
+            exc = exc.with_traceback(None)  # the traceback holds the run's frames and their arrays
+            release_memory()
+            raise exc
         if result is not None:
             st.session_state[f"{key}_result"] = result
     with b2:

@@ -6,6 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from meanfolio._validation import check_memory
 from meanfolio.mfg import (
     Congestion,
     Linear,
@@ -20,9 +21,27 @@ from meanfolio.mfg import (
 from meanfolio.mfg.config import METHODS
 from meanfolio.particles import GridControl, McKeanVlasov, simulate_particles
 
-from ._widgets import chart, heatmap, lines, run_controls, stop_requested, surface
+from ._widgets import chart, heatmap, lines, number, run_controls, size_text, stop_requested, surface, time_text
 
 HAMILTONIANS = ("quadratic |p|^2/2", "power law |p|^a/a", "linear: speed |p| (bounded trading rate)")
+
+
+#: bytes and seconds per (t, x) cell (1D) or (t, x, y) cell (2D) of a Newton solve, measured on the page's
+#: game (peak RSS over the baseline: 490 B 1D, 830-1050 B 2D; 1.4-7.8 us per cell on 2 busy cores), rounded up
+COST = {"1D": (500.0, 8e-6), "2D": (1100.0, 12e-6)}
+#: at most this many cells (1D: 4M cells ~ 2 GB; 2D: 2M cells ~ 2.2 GB)
+MAX_CELLS = {"1D": 4_000_000, "2D": 2_000_000}
+SLOW = {"fictitious_play": "fictitious play converges like 1/k: expect many iterations"}
+
+
+def methods_for(dim: str, hamiltonian: str) -> tuple[tuple[str, ...], str]:
+    """The methods that work for this case, and why the others are not offered."""
+    if dim == "2D":
+        return ("newton",), "2D games are solved by Newton only (the fixed-point family is 1D)."
+    if hamiltonian.startswith("linear"):
+        return ("newton",), ("The linear Hamiltonian is not smooth: only Newton (with smoothing continuation) "
+                             "converges; the fixed-point methods stall.")  # fmt: skip
+    return METHODS, ""
 
 
 def _inputs() -> dict:
@@ -30,18 +49,43 @@ def _inputs() -> dict:
     v = {}
     v["dim"] = c1.radio("dimension", ("1D", "2D"), horizontal=True, key="mfg_dim")
     v["hamiltonian"] = c1.selectbox("Hamiltonian H(p)", HAMILTONIANS, key="mfg_h")
-    v["exponent"] = c1.number_input("exponent a (power law)", value=3.0, step=0.5, key="mfg_a")
-    v["speed"] = c1.number_input("speed (linear)", value=1.0, step=0.5, key="mfg_speed")
-    v["potential"] = c2.number_input("confinement: cost (k/2)|x|^2, k =", value=1.0, step=0.5, key="mfg_pot")
-    v["congestion"] = c2.number_input("congestion: cost c m, c =", value=1.0, step=0.5, key="mfg_cong")
-    v["log"] = c2.number_input("crowd aversion: cost b log m, b =", value=0.0, step=0.1, key="mfg_log")
-    v["tracking"] = c2.number_input("herding: cost (q/2)|x - mean|^2, q =", value=0.0, step=0.5, key="mfg_q")
-    v["viscosity"] = c3.number_input("viscosity nu", value=0.1, step=0.05, format="%.3f", key="mfg_nu")
-    v["nx"] = int(c3.number_input("space points per axis", value=100, step=10, key="mfg_nx"))
-    v["nt"] = int(c3.number_input("time points", value=50, step=10, key="mfg_nt"))
-    v["T"] = c3.number_input("horizon T", value=1.0, step=0.5, key="mfg_T")
-    v["method"] = c3.selectbox("method", METHODS, key="mfg_method")
+    v["exponent"] = number(c1, "exponent a (power law)", 3.0, 1.1, 10.0, 0.5, "mfg_a")
+    v["speed"] = number(c1, "speed (linear)", 1.0, 0.01, 100.0, 0.5, "mfg_speed")
+    v["potential"] = number(c2, "confinement: cost (k/2)|x|^2, k =", 1.0, -10.0, 100.0, 0.5, "mfg_pot")
+    v["congestion"] = number(c2, "congestion: cost c m, c =", 1.0, 0.0, 100.0, 0.5, "mfg_cong")
+    v["log"] = number(c2, "crowd aversion: cost b log m, b =", 0.0, 0.0, 10.0, 0.1, "mfg_log")
+    v["tracking"] = number(c2, "herding: cost (q/2)|x - mean|^2, q =", 0.0, 0.0, 100.0, 0.5, "mfg_q")
+    v["viscosity"] = number(c3, "viscosity nu", 0.1, 0.001, 10.0, 0.05, "mfg_nu", format="%.3f")
+    high = 2000 if v["dim"] == "1D" else 200
+    v["nx"] = int(number(c3, "space points per axis", 100, 10, high, 10, "mfg_nx"))
+    v["nt"] = int(number(c3, "time points", 50, 5, 2000, 10, "mfg_nt"))
+    v["T"] = number(c3, "horizon T", 1.0, 0.01, 100.0, 0.5, "mfg_T")
+    methods, why = methods_for(v["dim"], v["hamiltonian"])
+    v["method"] = c3.selectbox("method", methods, key="mfg_method" if len(methods) > 1 else "mfg_method_newton")
+    if why or v["method"] in SLOW:
+        c3.caption(" ".join(t for t in (why, SLOW.get(v["method"], "")) if t))
     return v
+
+
+def cells(v: dict) -> int:
+    """Grid cells of the solve: nt x nx (1D) or nt x nx^2 (2D)."""
+    return v["nt"] * v["nx"] * (v["nx"] if v["dim"] == "2D" else 1)
+
+
+def estimate(v: dict) -> str:
+    """Memory and time of a Newton solve of this size, shown before running."""
+    per_byte, per_second = COST[v["dim"]]
+    n = cells(v)
+    return f"{n:,} cells, about {size_text(n * per_byte)} of memory and {time_text(n * per_second)}"
+
+
+def _check_size(v: dict) -> None:
+    n, limit = cells(v), MAX_CELLS[v["dim"]]
+    if n > limit:
+        shape = "time points x space points" + ("^2" if v["dim"] == "2D" else "")
+        raise ValueError(f"the grid has {n:,} cells ({v['dim']}: {shape}), which is not allowed: "
+                         f"expected at most {limit:,}")  # fmt: skip
+    check_memory(f"the solve on {n:,} cells", n * COST[v["dim"]][0])
 
 
 def _problem(v: dict):
@@ -72,6 +116,7 @@ def _problem(v: dict):
 
 
 def _solve(v: dict):
+    _check_size(v)
     config, m0, f, ham = _problem(v)
     status = st.empty()
 
@@ -106,7 +151,8 @@ def render() -> None:
     st.caption("-d_t u - nu Lap u + H(grad u) = f(x, m),  d_t m - nu Lap m - div(m H_p(grad u)) = 0; "
                "implicit upwind scheme (Achdou-Capuzzo-Dolcetta), mass conserved exactly.")  # fmt: skip
     v = _inputs()
-    sol = run_controls("mfg", "Solve", lambda: _solve(v), "the solve", "Set the game and press Solve.")
+    sol = run_controls("mfg", "Solve", lambda: _solve(v), "the solve", "Set the game and press Solve.",
+                       estimate=estimate(v))  # fmt: skip
     if sol is None:
         return
     s = sol.summary()

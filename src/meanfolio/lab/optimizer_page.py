@@ -10,9 +10,17 @@ from meanfolio.data import load_sp500
 from meanfolio.optimize import STRATEGIES, Simplex, differential_evolution
 from meanfolio.optimize.benchmarks.classic import CLASSIC
 
-from ._widgets import chart, lines, run_controls, stop_requested
+from ._widgets import chart, lines, number, run_controls, stop_requested, time_text
 
 PORTFOLIO = "portfolio: mean - 3 variance of the bundled stocks (2015-2022)"
+#: at most this many objective evaluations per run; seconds per evaluation (measured order, rounded up)
+MAX_EVALUATIONS = 20_000_000
+SECONDS_PER_EVALUATION = 3e-6
+
+
+def evaluations(dim: int, popsize: int, maxiter: int) -> int:
+    """Upper bound of the objective evaluations of a run: popsize x dim per generation."""
+    return popsize * dim * (maxiter + 1)
 
 
 def _portfolio_objective():
@@ -102,13 +110,24 @@ def render() -> None:
     st.caption("scipy's interface; jDE, SHADE and L-SHADE adapt F and CR; L-SHADE shrinks the population.")
     c1, c2, c3 = st.columns(3)
     problem = c1.selectbox("problem", [*CLASSIC, PORTFOLIO], key="opt_problem")
-    dim = int(c1.number_input("dimension (benchmarks)", value=10, step=1, key="opt_dim"))
+    dim = int(number(c1, "dimension (benchmarks)", 10, 2, 100, 1, "opt_dim",
+                     help="from 2 to 100: the population is drawn on the (x0, x1) plane"))  # fmt: skip
     strategy = c2.selectbox("strategy", list(STRATEGIES), index=list(STRATEGIES).index("lshade"), key="opt_strategy")
-    popsize = int(c2.number_input("popsize (per dimension)", value=15, step=1, key="opt_pop"))
-    maxiter = int(c3.number_input("generations", value=300, step=50, key="opt_iter"))
-    seed = int(c3.number_input("seed", value=1, step=1, key="opt_seed"))
-    saved = run_controls("opt", "Run", lambda: (problem, *_run(problem, dim, strategy, popsize, maxiter, seed)),
-                         "the optimisation", "Pick a problem and a strategy and press Run.")  # fmt: skip
+    popsize = int(number(c2, "popsize (per dimension)", 15, 4, 100, 1, "opt_pop"))
+    maxiter = int(number(c3, "generations", 300, 1, 20_000, 50, "opt_iter"))
+    seed = int(number(c3, "seed", 1, 0, 2**31 - 1, 1, "opt_seed"))
+    n = len(load_sp500().tickers) if problem == PORTFOLIO else dim
+    total = evaluations(n, popsize, maxiter)
+    text = f"at most {total:,} evaluations, about {time_text(total * SECONDS_PER_EVALUATION)}"
+
+    def run():
+        if total > MAX_EVALUATIONS:
+            raise ValueError(f"popsize x dimension x generations = {total:,} evaluations is not allowed: "
+                             f"expected at most {MAX_EVALUATIONS:,}")  # fmt: skip
+        return (problem, *_run(problem, dim, strategy, popsize, maxiter, seed))
+
+    saved = run_controls("opt", "Run", run, "the optimisation", "Pick a problem and a strategy and press Run.",
+                         estimate=text)  # fmt: skip
     if saved is None:
         return
     problem, res, history, names, bounds = saved

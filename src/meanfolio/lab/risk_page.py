@@ -1,7 +1,13 @@
-"""Risk and regimes page: metrics, drawdown and HMM regimes of a price table (bundled or uploaded)."""
+"""Risk and regimes page: metrics, drawdown and HMM regimes of a price table (bundled or uploaded).
+
+The widgets that depend on the data (assets, start date) are keyed by the data, so a new file starts from
+its own defaults instead of keeping the previous file's start date.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import re
 import tempfile
 from pathlib import Path
 
@@ -14,22 +20,35 @@ from meanfolio.data import load_sp500, read_prices
 from meanfolio.regimes import GaussianHMM
 from meanfolio.risk import compute_risk_metrics
 
-from ._widgets import chart, guarded, lines
+from ._widgets import chart, guarded, lines, number
+
+MAX_STATES = 5
 
 
-def _table(upload):
+def _table(upload, date_format: str | None, decimal: str):
     if upload is None:
         return load_sp500()
-    suffix = "".join(Path(upload.name).suffixes) or ".csv"
+    name = re.sub(r"[^A-Za-z0-9_.\-]", "_", Path(upload.name).name).lstrip(".") or "upload.csv"
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"upload{suffix}"
+        path = Path(tmp) / name  # the file's own name: an OHLCV export's asset is named after it
         path.write_bytes(upload.getvalue())
-        return read_prices(path)
+        return read_prices(path, date_format=date_format or None, decimal=decimal)
+
+
+def data_key(upload) -> str:
+    """A short fingerprint of the data: the bundled set or the uploaded file's bytes."""
+    if upload is None:
+        return "sp500"
+    return hashlib.sha1(upload.getvalue()).hexdigest()[:10]
 
 
 def _analyse(table, assets, start, states: int):
     sub = table.select(assets or None, start=start)
     R, dates = sub.returns("simple", missing="drop_rows")
+    need = 10 * (states * (states - 1) + (states - 1) + 2 * states)  # 10 rows per HMM parameter
+    if R.shape[0] < need:
+        raise ValueError(f"regimes = {states} is not allowed for {R.shape[0]} returns: expected at least {need} "
+                         "(10 per parameter of the HMM); choose fewer regimes or an earlier start")  # fmt: skip
     w = np.full(R.shape[1], 1.0 / R.shape[1])
     metrics = compute_risk_metrics(w, R)
     port = R @ w
@@ -39,19 +58,25 @@ def _analyse(table, assets, start, states: int):
 
 def render() -> None:
     st.header("Risk and regimes")
-    upload = st.file_uploader("prices (CSV or Parquet: a date column and one column per asset)",
+    upload = st.file_uploader("prices (CSV or Parquet: a date column and one column per asset, or an OHLCV export)",
                               type=["csv", "gz", "parquet"], key="risk_upload")  # fmt: skip
-    table = guarded(lambda: _table(upload), "reading the prices")
+    f1, f2, _ = st.columns([2, 1, 3])
+    date_format = f1.text_input("date format (empty: inferred, e.g. %m/%d/%Y)", value="", key="risk_date_format")
+    decimal = f2.selectbox("decimal mark", (".", ","), key="risk_decimal")
+    table = guarded(lambda: _table(upload, date_format, decimal), "reading the prices")
     if table is None:
         return
+    for message in table.notes:
+        st.info(message)
+    key = data_key(upload)
     if table.missing:
         st.warning(f"{len(table.missing)} missing prices: the dates with a missing price are dropped "
                    f"(first: row {table.missing[0][0]}, {table.missing[0][1]}, {table.missing[0][2]})")  # fmt: skip
     c1, c2, c3 = st.columns([3, 1, 1])
-    assets = c1.multiselect("assets (equal weights; empty = all)", list(table.tickers), key="risk_assets")
+    assets = c1.multiselect("assets (equal weights; empty = all)", list(table.tickers), key=f"risk_assets_{key}")
     start = c2.text_input("from (YYYY-MM-DD)", value=str(table.dates[max(table.dates.size - 2520, 0)]),
-                          key="risk_start")  # fmt: skip
-    states = int(c3.number_input("regimes", value=2, min_value=1, max_value=5, key="risk_states"))
+                          key=f"risk_start_{key}")  # fmt: skip
+    states = int(number(c3, "regimes", 2, 1, MAX_STATES, 1, "risk_states"))
     out = guarded(lambda: _analyse(table, assets, start, states), "the analysis")
     if out is None:
         return

@@ -28,7 +28,7 @@ import numpy as np
 from meanfolio._parallel import block_count, free_threads, numba_threads
 from meanfolio._random_kernels import kernel_key
 from meanfolio._rng import SeedLike
-from meanfolio._validation import check_array, check_choice, check_fields, check_integer, check_number
+from meanfolio._validation import check_array, check_choice, check_fields, check_integer, check_memory, check_number
 
 from . import _kernels as kern
 
@@ -42,16 +42,33 @@ PARALLEL_PARTICLES = 20_000
 
 
 class ParticleStabilityError(FloatingPointError):
-    """The particle system left the range where the scheme is stable or finite."""
+    """The particle system left the range where the scheme is stable or finite.
+
+    Raised by :func:`simulate_particles` (a :class:`FloatingPointError`).
+    """
 
 
 @dataclass(frozen=True)
 class GridControl:
-    """A feedback control given on a grid: ``alpha`` (nt, nx) at times ``t`` and nodes ``x``.
+    r"""A feedback control :math:`\alpha(t, x)` given on a grid.
 
     Linear in x between nodes, constant beyond the ends; level n is used on
-    [t_n, t_{n+1}) (the convention of the implicit FP step). Build it from
-    an MFG solution with :meth:`from_solution`.
+    :math:`[t_n, t_{n+1})` (the convention of the implicit Fokker-Planck step).
+    Build it from an MFG solution with :meth:`from_solution`.
+
+    Parameters
+    ----------
+    alpha : ndarray, shape (nt, nx)
+        The control (units of x per unit time) at times ``t`` and nodes ``x``.
+    x : ndarray, shape (nx,)
+        Increasing nodes.
+    t : ndarray, shape (nt,)
+        Increasing times.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not match or the nodes/times are not increasing.
     """
 
     alpha: np.ndarray
@@ -72,28 +89,53 @@ class GridControl:
 
     @classmethod
     def from_solution(cls, solution) -> GridControl:
-        """The scheme's alpha* of a 1D :class:`meanfolio.mfg.MFGSolution`."""
+        """The scheme's optimal control :math:`\\alpha^*` of a 1D :class:`meanfolio.mfg.MFGSolution`."""
         return cls(solution.alpha, solution.x, solution.t)
 
 
 @dataclass(frozen=True)
 class McKeanVlasov:
-    """Coefficients of the particle system (see the module docstring).
+    r"""Coefficients of a McKean-Vlasov particle system of N interacting agents.
+
+    .. math::
+
+        dX^i = \big[\alpha(t, X^i) + \lambda \bar\alpha_N(t) - \kappa (X^i - \bar X_N)\big] dt
+               + \big(\sigma + \eta \operatorname{Var}_N(X)\big)\, g(X^i)\, dW^i,
+
+    with the own feedback :math:`\alpha`, the aggregate price impact
+    :math:`\lambda \bar\alpha_N` (mean of the controls), attraction :math:`\kappa`
+    to the empirical mean, a volatility that rises with the dispersion of the
+    positions, and :math:`g = 1` (additive) or :math:`g(x) = x` (geometric).
 
     Parameters
     ----------
-    sigma, eta : float
-        Volatility ``sigma + eta * Var_N(X)``; sigma >= 0, eta >= 0.
-    lam : float
-        Aggregate impact: the drift gets ``lam * mean_j alpha(t, X^j)``.
-    kappa : float
-        Attraction to the empirical mean (>= 0).
-    gain, target : float
+    sigma : float, default 0.2
+        Base volatility :math:`\sigma \ge 0` (units of x per square-root time).
+    eta : float, default 0
+        :math:`\eta \ge 0`, the volatility's sensitivity to :math:`\operatorname{Var}_N(X)`.
+    lam : float, default 0
+        Aggregate impact :math:`\lambda`: the drift gets ``lam * mean_j alpha(t, X^j)``.
+    kappa : float, default 0
+        Attraction :math:`\kappa \ge 0` to the empirical mean (1/time).
+    gain, target : float, default 0
         The linear own control ``alpha = -gain (x - target)`` (gain >= 0),
         used when no :class:`GridControl` is given.
     noise : {"additive", "geometric"}
-    box : (low, high) or None
+        :math:`g(x) = 1` or :math:`g(x) = x`.
+    box : (float, float), optional
         Reflecting walls (the no-flux box of the grid solvers).
+
+    Raises
+    ------
+    ValueError
+        If a coefficient is out of range.
+
+    References
+    ----------
+    .. [1] A.-S. Sznitman, "Topics in propagation of chaos", Ecole d'Ete de
+       Probabilites de Saint-Flour XIX, Lecture Notes in Math. 1464 (1991).
+    .. [2] N. Fournier, A. Guillin, "On the rate of convergence in Wasserstein
+       distance of the empirical measure", Probab. Theory Relat. Fields 162 (2015).
     """
 
     sigma: float = 0.2
@@ -120,12 +162,21 @@ class McKeanVlasov:
 class ParticleResult:
     """Output of :func:`simulate_particles`.
 
-    x : (N,) final positions; t : (steps + 1,) times; mean, variance,
-    mean_control : (steps + 1,) empirical moments (the last after the final
-    step); wall_time in seconds (of the last call); ``completed`` False if
-    interrupted (the arrays then hold the steps done: pass the result as
-    ``resume=`` to finish the run bitwise as if never interrupted);
-    random_key : the key of the counter-based random stream.
+    Attributes
+    ----------
+    x : ndarray, shape (N,)
+        Final positions.
+    t : ndarray, shape (steps + 1,)
+        Times.
+    mean, variance, mean_control : ndarray, shape (steps + 1,)
+        Empirical moments of the positions and mean control (the last after the final step).
+    wall_time : float
+        Seconds of the last call.
+    completed : bool
+        False if interrupted: the arrays then hold the steps done; pass the
+        result as ``resume=`` to finish the run bitwise as if never interrupted.
+    random_key : int
+        The key of the counter-based random stream.
     """
 
     x: np.ndarray
@@ -174,43 +225,79 @@ def simulate_particles(
     callback: Callable[[int, np.ndarray], bool | None] | None = None,
     resume: ParticleResult | None = None,
     threads: int | None = None,
+    max_memory: str | int | None = None,
 ) -> ParticleResult:
-    """Simulate N interacting particles from ``x0`` over [0, horizon] in ``steps`` steps.
+    r"""Simulate N interacting particles of a :class:`McKeanVlasov` system from ``x0`` over [0, horizon].
+
+    Euler-Maruyama (or Milstein) steps of :math:`dt = T/\text{steps}` in compiled,
+    parallel chunks; the empirical law converges to the McKean-Vlasov limit at
+    the rate :math:`N^{-1/2}` in :math:`W_2` (propagation of chaos).
 
     Parameters
     ----------
     model : McKeanVlasov
-    x0 : array (N,)
+        The coefficients.
+    x0 : array_like, shape (N,)
         Initial positions (N >= 2); copied.
-    horizon, steps : float > 0, int >= 1
-        dt = horizon / steps. Explicit Euler needs ``(gain + kappa) dt < 2``
+    horizon : float
+        T > 0.
+    steps : int
+        Number of steps (>= 1). Explicit Euler needs ``(gain + kappa) dt < 2``
         (checked; a grid control's own stiffness is the user's).
-    seed : int, Generator or None
+    seed : int, numpy.random.Generator or None
         The same seed gives bitwise the same run on any number of threads.
     scheme : {"euler", "milstein"}
-        Milstein adds ``0.5 s^2 g g' (dW^2 - dt)`` (matters for geometric noise).
+        Milstein adds :math:`\tfrac12 s^2 g g' (\Delta W^2 - dt)` (matters for geometric noise).
     control : GridControl, optional
-        Own feedback alpha(t, x) on a grid (e.g. an MFG equilibrium); else linear.
+        Own feedback :math:`\alpha(t, x)` on a grid (e.g. an MFG equilibrium); else linear.
     start_step, start_time : int, float
         Offset of the random stream (global step j draws at ``start_step + j``)
         and of the clock (step j is at ``start_time + j dt``).
-    chunk : int
+    chunk : int, default 64
         Steps per compiled call; ``callback(steps_done, x)`` runs after each
         and may return True to stop (Ctrl-C also stops, keeping the steps done).
         The result does not depend on ``chunk`` (bitwise).
+    callback : callable, optional
+        ``callback(steps_done, x) -> bool | None``, see ``chunk``.
     resume : ParticleResult, optional
         An interrupted result of this call (same arguments): continue it to
         ``steps``, bitwise as the uninterrupted run (also after pickling).
         Its random key is used; an int ``seed`` must be the one it was run with.
     threads : int, optional
         Numba threads (capped by the pool); by default 1 below
-        ``PARALLEL_PARTICLES`` particles, else the free cores
-        (:func:`meanfolio._parallel.free_threads`). Results do not depend on it.
+        ``PARALLEL_PARTICLES`` particles, else the free cores. Results do not depend on it.
+    max_memory : str or int, optional
+        Memory limit such as ``"32G"`` (``"0"``: none); default ``$MEANFOLIO_MAX_MEMORY``,
+        else 80 % of the memory available now.
+
+    Returns
+    -------
+    ParticleResult
 
     Raises
     ------
     ParticleStabilityError
         If dt is unstable or the moments become non-finite (with the step).
+    ValueError
+        If an argument is out of range.
+    MemoryLimitError
+        Before allocating, when the run would need more memory than the limit
+        (80 % of the available memory, or ``$MEANFOLIO_MAX_MEMORY``).
+
+    See Also
+    --------
+    solve_mfg_particles : The MFG equilibrium with particles for the population.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from meanfolio.particles import McKeanVlasov, simulate_particles
+    >>> model = McKeanVlasov(sigma=0.3, kappa=1.0)
+    >>> result = simulate_particles(model, np.linspace(-1.0, 1.0, 1000), 1.0, 100, seed=0)
+    >>> result.x.shape, result.completed
+    ((1000,), True)
+    >>> bool(result.variance[-1] < result.variance[0])  # attraction to the mean
+    True
     """
     x = check_array("x0", x0, ndim=1).copy()
     if x.size < 2:
@@ -233,6 +320,7 @@ def simulate_particles(
         )
     if model.box is not None and (x.min() < model.box[0] or x.max() > model.box[1]):
         raise ValueError(f"x0 lies outside box = {model.box!r}: expected positions inside the walls")
+    check_memory(f"{x.size:,} particles over {steps:,} steps", 8.0 * (3 * (steps + 1) + 4 * x.size), max_memory)
     P, C, alpha = _pack(model, dt, control, scheme, start_time)
     moments = np.full((steps + 1, 3), np.nan)
     if resume is None:

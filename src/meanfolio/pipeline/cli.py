@@ -1,4 +1,4 @@
-"""``meanfolio pipeline run`` and ``meanfolio runs list / show / export``."""
+"""``meanfolio pipeline run``: the walk-forward backtest from a YAML config, with a progress display."""
 
 from __future__ import annotations
 
@@ -10,39 +10,32 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .runs_cli import WAIT, fail, runs_app
+
 __all__ = ["pipeline_app", "run_with_progress", "runs_app"]
 
 pipeline_app = typer.Typer(help="The end-to-end mean-field portfolio pipeline.", no_args_is_help=True)
-runs_app = typer.Typer(help="Runs saved in the DuckDB result store.", no_args_is_help=True)
 console = Console()
-STORE = Annotated[Path, typer.Option("--store", help="The DuckDB result store.")]
+COLUMNS = ("strategy", "annual return", "volatility", "Sharpe", "Sharpe CI", "max drawdown", "turnover/yr",
+           "cost/yr", "p (mean field vs)")  # fmt: skip
 
 
-def _fail(message: str) -> None:
-    console.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(2)
-
-
-def run_with_progress(cfg, out=None):
+def run_with_progress(cfg, out=None, wait: float = 0.0):
     """Run the pipeline with a rich progress display and print the statistics; returns the result."""
+    from meanfolio.data import ResultStore
     from meanfolio.pipeline import run_pipeline
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
-                  transient=True) as bar:  # fmt: skip
-        task = bar.add_task("pipeline", total=None)
-        result = run_pipeline(cfg, progress=lambda stage: bar.update(task, description=stage), out=out)
+    store = ResultStore(cfg.store, wait=wait)  # a busy store is refused before any work
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
+                      transient=True) as bar:  # fmt: skip
+            task = bar.add_task("pipeline", total=None)
+            result = run_pipeline(cfg, store=store, progress=lambda stage: bar.update(task, description=stage),
+                                  out=out)  # fmt: skip
+    finally:
+        store.close()
     table = Table(title=f"backtest {result.summary['backtest']} (net of costs)")
-    for col in (
-        "strategy",
-        "annual return",
-        "volatility",
-        "Sharpe",
-        "Sharpe CI",
-        "max drawdown",
-        "turnover/yr",
-        "cost/yr",
-        "p (mean field vs)",
-    ):
+    for col in COLUMNS:
         table.add_column(col, justify="right")
     pvalues = result.statistics.get("mean_field", {}).get("sharpe_diff_pvalue", {})
     for name, s in result.statistics.items():
@@ -51,6 +44,8 @@ def run_with_progress(cfg, out=None):
                       f"{s['turnover']:.2f}", f"{s['cost']:.2%}",
                       "" if name not in pvalues else f"{pvalues[name]:.3f}")  # fmt: skip
     console.print(table)
+    for note in result.notes:
+        console.print(f"note: {note}", markup=False, highlight=False)
     if "mean_field" in result.statistics:
         mf = result.statistics["mean_field"]
         console.print(
@@ -68,82 +63,26 @@ def pipeline_run(
         Path | None,
         typer.Option("--out", help="Folder for report.html, summary.json, weights.csv, returns.csv and the figures."),
     ] = None,  # fmt: skip
-    store: Annotated[Path | None, typer.Option(help="Override the config's store file.")] = None,
+    store: Annotated[Path | None, typer.Option(help="Override the config's store file (.duckdb).")] = None,
+    wait: WAIT = 0.0,
 ) -> None:
     """Walk-forward backtest: the crowding game and skfolio baselines, costs, statistics, report."""
     from dataclasses import replace
 
+    from meanfolio.commands.common import check_option
+    from meanfolio.data import StoreBusyError
     from meanfolio.pipeline import load_config
 
+    check_option("--wait", wait, low=0)
     try:
         cfg = load_config(config)
         if store is not None:
             cfg = replace(cfg, store=str(store))
-        if out is not None:
-            out.mkdir(parents=True, exist_ok=True)
+        if out is not None and out.exists() and not out.is_dir():
+            raise ValueError(f"--out = {str(out)!r} is a file: expected a folder")
     except (ValueError, OSError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     try:
-        run_with_progress(cfg, out=out)
-    except ValueError as exc:
-        _fail(str(exc))
-
-
-def _open(store: Path):
-    from meanfolio.data import ResultStore
-
-    if not store.is_file():
-        _fail(f"store {str(store)!r} does not exist: run a pipeline first or pass --store")
-    return ResultStore(store)
-
-
-@runs_app.command("list")
-def runs_list(store: STORE = Path("runs.duckdb")) -> None:
-    """Every run, newest first."""
-    with _open(store) as s:
-        frame = s.list_runs()
-    table = Table(title=f"runs in {store}")
-    for col in frame.columns:
-        table.add_column(col)
-    for row in frame.iter_rows():
-        table.add_row(*("" if v is None else str(v)[:19] if hasattr(v, "year") else str(v) for v in row))
-    console.print(table)
-
-
-@runs_app.command("show")
-def runs_show(run_id: str, store: STORE = Path("runs.duckdb")) -> None:
-    """A run's status, config and metric tables."""
-    import json
-
-    with _open(store) as s:
-        try:
-            rec = s.get_run(run_id)
-        except KeyError as exc:
-            _fail(str(exc.args[0]))
-        console.print(f"[bold]{rec.run_id}[/bold]  {rec.kind}  status {rec.status}  created {rec.created}  "
-                      f"finished {rec.finished}  {rec.message}")  # fmt: skip
-        console.print_json(json.dumps(rec.config))
-        for name, frame in s.metrics(run_id).items():
-            table = Table(title=name)
-            for col in frame.columns:
-                table.add_column(col)
-            for row in frame.iter_rows():
-                table.add_row(*(f"{v:.6g}" if isinstance(v, float) else str(v) for v in row))
-            console.print(table)
-
-
-@runs_app.command("export")
-def runs_export(
-    run_id: str,
-    output: Annotated[Path, typer.Option(help="Folder to write config.json, metrics/*.csv, arrays/*.parquet.")],
-    store: STORE = Path("runs.duckdb"),
-) -> None:
-    """Export a run to plain files."""
-    with _open(store) as s:
-        try:
-            folder = s.export(run_id, output)
-        except KeyError as exc:
-            _fail(str(exc.args[0]))
-        except ValueError as exc:  # a store whose paths leave its folders
-            _fail(str(exc))
-    console.print(f"run {run_id} exported to {folder}")
+        run_with_progress(cfg, out=out, wait=wait)
+    except (ValueError, StoreBusyError) as exc:
+        fail(str(exc))

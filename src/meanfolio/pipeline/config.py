@@ -14,6 +14,7 @@ from typing import Any
 from meanfolio._validation import check_choice, check_fields, check_integer, check_number
 from meanfolio.backtest import BacktestConfig
 from meanfolio.backtest.strategies import STRATEGIES
+from meanfolio.data.store import check_store_path
 
 __all__ = [
     "ConstraintConfig",
@@ -32,16 +33,40 @@ STRATEGY_KEYS = STRATEGIES
 
 @dataclass(frozen=True)
 class DataConfig:
-    """source: "bundled:sp500" or a CSV/Parquet/Arrow path; layout wide|long|auto; date_format: a
-    strptime format for the date column (e.g. "%m/%d/%Y"; None: ISO dates); column: the price column of
-    a long file (date, asset and several price columns such as "Close" and "Adj Close"; default "price");
-    start/end ISO dates; assets: tickers (None = all); missing: drop_rows (dates with a missing price
-    dropped, counted) or raise."""
+    """The ``data`` section: where the prices come from and which part of them is used.
+
+    Parameters
+    ----------
+    source : str, default "bundled:sp500"
+        ``"bundled:sp500"`` (:func:`meanfolio.data.load_sp500`) or a CSV/Parquet/Arrow path.
+    layout : {"auto", "wide", "long"}, default "auto"
+        As in :func:`meanfolio.data.read_prices`.
+    date_format : str, optional
+        strptime format of the date column (e.g. ``"%m/%d/%Y"``; None: inferred
+        from the whole column, an ambiguous one refused).
+    column : str, optional
+        The price column of an OHLCV export or of a long file with several
+        price columns (default: "price", else Adj Close, else Close).
+    decimal : {".", ","}, default "."
+        Decimal separator (``","`` reads 1.234,56).
+    start, end : str, optional
+        ISO dates (inclusive); start defaults to 1995-01-01.
+    assets : list of str, optional
+        At least 2 tickers (None = all).
+    missing : {"drop_rows", "raise"}, default "drop_rows"
+        Dates with a missing price are dropped (and counted), or an error.
+
+    Raises
+    ------
+    ValueError
+        If a setting is not allowed.
+    """
 
     source: str = "bundled:sp500"
     layout: str = "auto"
     date_format: str | None = None
     column: str | None = None
+    decimal: str = "."
     start: str | None = "1995-01-01"
     end: str | None = None
     assets: list[str] | None = None
@@ -50,10 +75,7 @@ class DataConfig:
     def __post_init__(self):
         check_choice("layout", self.layout, ("auto", "wide", "long"))
         check_choice("missing", self.missing, ("drop_rows", "raise"))
-        if self.column is not None and self.layout == "wide":
-            raise ValueError(
-                f"column = {self.column!r} is not allowed with layout = 'wide': expected layout long or auto"
-            )
+        check_choice("decimal", self.decimal, (".", ","))
         for name in ("start", "end", "date_format", "column"):
             value = getattr(self, name)
             if value is not None:
@@ -66,8 +88,31 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class GameConfig:
-    """The allocation game behind ``mean_field`` and ``cooperative`` (annual units).
+    """The ``game`` section: the allocation game behind ``mean_field`` and ``cooperative`` (annual units).
 
+    Parameters
+    ----------
+    risk_aversion : float, default 3
+        :math:`\\gamma > 0`.
+    crowding : float, default 0.1
+        :math:`\\lambda \\ge 0`, return lost per year per unit of crowd holding.
+    trading_cost : float, default 5e-4
+        :math:`\\kappa > 0`.
+    dispersion : float, default 0
+        :math:`\\eta \\ge 0`.
+    horizon : float, default 1
+        T > 0, years.
+    seed : int, default 0
+        L-SHADE's seed (cardinality constraints).
+    max_evaluations : int, default 2000
+        L-SHADE's budget (>= 100).
+
+    See Also
+    --------
+    meanfolio.games.AllocationGame
+
+    Notes
+    -----
     Defaults and why: gamma = 3, a common mean-variance risk aversion; crowding
     lam = 0.1, one unit of crowd holding costs 10 %/yr of return, the size of
     gamma times a typical stock's variance (3 x 0.04), so crowding weighs like
@@ -93,7 +138,20 @@ class GameConfig:
 
 @dataclass(frozen=True)
 class ConstraintConfig:
-    """Long-only, fully invested; max_weight per asset; cardinality: at most K holdings (game strategies)."""
+    """The ``constraints`` section: long-only, fully invested weights, capped, with an optional holdings limit.
+
+    Parameters
+    ----------
+    max_weight : float, default 0.25
+        Cap per asset, in (0, 1].
+    cardinality : int, optional
+        At most K >= 1 holdings (game strategies; L-SHADE picks them).
+
+    Raises
+    ------
+    ValueError
+        If a setting is out of range.
+    """
 
     max_weight: float = 0.25
     cardinality: int | None = None
@@ -106,7 +164,22 @@ class ConstraintConfig:
 
 @dataclass(frozen=True)
 class SweepConfig:
-    """Game parameters tried besides the configured ones (lists); their number enters the deflated Sharpe."""
+    """The ``sweep`` section: game parameters tried besides the configured ones.
+
+    The number of configurations tried enters the deflated Sharpe ratio.
+
+    Parameters
+    ----------
+    crowding : list of float, optional
+        Crowding values :math:`\\lambda \\ge 0` to try.
+    trading_cost : list of float, optional
+        Trading costs :math:`\\kappa > 0` to try.
+
+    Raises
+    ------
+    ValueError
+        If a list is empty or a value out of range.
+    """
 
     crowding: list[float] | None = None
     trading_cost: list[float] | None = None
@@ -126,7 +199,22 @@ class SweepConfig:
 
 @dataclass(frozen=True)
 class StatisticsConfig:
-    """Sharpe CIs at ``level``; Ledoit-Wolf bootstrap test with ``n_boot`` resamples and ``seed``."""
+    """The ``statistics`` section: Sharpe confidence intervals and the bootstrap test of the Sharpe difference.
+
+    Parameters
+    ----------
+    level : float, default 0.95
+        Confidence level of the Sharpe intervals, in [0.5, 1).
+    n_boot : int, default 2000
+        Resamples of the Ledoit-Wolf bootstrap test (>= 100).
+    seed : int, default 0
+        Seed of the bootstrap.
+
+    References
+    ----------
+    .. [1] O. Ledoit, M. Wolf, "Robust performance hypothesis testing with the
+       Sharpe ratio", J. Empir. Finance 15 (2008).
+    """
 
     level: float = 0.95
     n_boot: int = 2000
@@ -140,7 +228,19 @@ class StatisticsConfig:
 
 @dataclass(frozen=True)
 class RegimeConfig:
-    """Gaussian HMM on the equal-weight market returns, for the regime-conditional performance (ex post)."""
+    """The ``regimes`` section: a Gaussian HMM on the equal-weight market returns (ex-post regime performance).
+
+    Parameters
+    ----------
+    n_states : int, default 2
+        Number of hidden states, 1 to 6.
+    n_init : int, default 3
+        Random restarts of the EM fit.
+    max_iter : int, default 200
+        EM iterations per restart.
+    seed : int, default 0
+        Seed of the restarts.
+    """
 
     n_states: int = 2
     n_init: int = 3
@@ -155,8 +255,14 @@ class RegimeConfig:
 
 @dataclass(frozen=True)
 class ReportConfig:
-    """output_dir: report.html, summary.json, weights.csv, returns.csv and the figures
-    go to <output_dir>/<run id>/ (``pipeline run --out DIR`` writes to DIR itself)."""
+    """The ``report`` section.
+
+    Parameters
+    ----------
+    output_dir : str, default "pipeline_output"
+        report.html, summary.json, weights.csv, returns.csv and the figures go
+        to ``<output_dir>/<run id>/`` (``pipeline run --out DIR`` writes to DIR itself).
+    """
 
     output_dir: str = "pipeline_output"
 
@@ -183,6 +289,49 @@ def _strategies(value) -> dict[str, dict]:
 
 @dataclass(frozen=True)
 class PipelineConfig:
+    """The settings of :func:`run_pipeline`, one validated section per stage (read from YAML by :func:`load_config`).
+
+    Parameters
+    ----------
+    data : DataConfig
+        Prices.
+    backtest : meanfolio.backtest.BacktestConfig
+        Calendar, window (>= 20 rows here) and costs.
+    game : GameConfig
+        The allocation game of the game strategies.
+    constraints : ConstraintConfig
+        Weight caps and holdings limit.
+    strategies : list of str or dict
+        Strategy keys of :data:`meanfolio.backtest.STRATEGIES` (default: all),
+        or a mapping key -> game parameters overriding ``game`` (game strategies only).
+    sweep : SweepConfig
+        Game parameters tried besides the configured ones.
+    statistics : StatisticsConfig
+        Sharpe intervals and tests.
+    regimes : RegimeConfig
+        The HMM of the regime-conditional performance.
+    report : ReportConfig
+        Output folder.
+    store : str, default "runs.duckdb"
+        The :class:`~meanfolio.data.ResultStore` file.
+
+    Raises
+    ------
+    ValueError
+        If a setting is not allowed (the message names the key).
+
+    Examples
+    --------
+    >>> from meanfolio.pipeline import PipelineConfig, load_data
+    >>> cfg = PipelineConfig.from_dict({"data": {"assets": ["AAPL", "KO", "XOM"], "start": "2020-01-01"},
+    ...                                 "strategies": ["mean_field", "equal_weight"]})
+    >>> cfg.backtest.rebalance, sorted(cfg.strategies)
+    ('monthly', ['equal_weight', 'mean_field'])
+    >>> table = load_data(cfg)
+    >>> table.tickers, str(table.dates[0])
+    (('AAPL', 'KO', 'XOM'), '2020-01-02')
+    """
+
     data: DataConfig = field(default_factory=DataConfig)
     backtest: BacktestConfig = field(default_factory=BacktestConfig)
     game: GameConfig = field(default_factory=GameConfig)
@@ -198,8 +347,7 @@ class PipelineConfig:
         object.__setattr__(self, "strategies", _strategies(self.strategies))
         if self.backtest.window < 20:  # the engine takes 2; the covariance estimates need more
             raise ValueError(f"backtest.window = {self.backtest.window} is not allowed: expected >= 20 return rows")
-        if not isinstance(self.store, str) or not self.store.endswith((".duckdb", ".db")):
-            raise ValueError(f"store = {self.store!r} is not allowed: expected a path ending in .duckdb")
+        object.__setattr__(self, "store", str(check_store_path(self.store)))
 
     def game_params(self, strategy: str) -> dict:
         """The game parameters of a game strategy: the ``game`` section overridden by its own."""
@@ -207,6 +355,7 @@ class PipelineConfig:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any] | None) -> PipelineConfig:
+        """A config from a mapping of sections (as read from YAML); unknown keys are errors."""
         raw = dict(raw or {})
         sections = {f.name: f for f in fields(cls)}
         unknown = sorted(set(raw) - set(sections))
@@ -216,9 +365,9 @@ class PipelineConfig:
         for name, value in raw.items():
             if name in ("store", "strategies"):
                 if value is None:
-                    raise ValueError(
-                        f"{name} = None is not allowed: expected a value (leave the key out for the default)"
-                    )
+                    expected = "a path ending in .duckdb" if name == "store" else "a list of strategies"
+                    raise ValueError(f"{name} = None is not allowed: expected {expected} (leave the key out for "
+                                     "the default)")  # fmt: skip
                 kwargs[name] = value
                 continue
             if value is None:
@@ -241,7 +390,24 @@ class PipelineConfig:
 
 
 def load_config(path: str | Path) -> PipelineConfig:
-    """Read a YAML pipeline config (see ``examples/pipeline.yaml``)."""
+    """Read a YAML pipeline config (see ``examples/pipeline.yaml``).
+
+    Parameters
+    ----------
+    path : str or Path
+        The YAML file: a mapping of sections (``data``, ``backtest``, ``game``,
+        ``constraints``, ``strategies``, ``sweep``, ``statistics``, ``regimes``,
+        ``report``, ``store``); missing sections take their defaults.
+
+    Returns
+    -------
+    PipelineConfig
+
+    Raises
+    ------
+    ValueError
+        If the file is missing, not YAML, or holds an unknown or invalid setting.
+    """
     import yaml
 
     path = Path(path)

@@ -10,7 +10,26 @@ import numpy as np
 
 from meanfolio.plotting import new_figure, save_figure
 
-__all__ = ["write_figures", "write_html"]
+__all__ = ["DUST", "LABELS", "clean_weights", "write_figures", "write_html"]
+
+#: weights smaller than this in absolute value are solver noise (e.g. 4.6e-17): shown and written as 0
+DUST = 1e-10
+#: column names as readers see them
+LABELS = {
+    "annual_return": "annual return", "volatility": "volatility", "sharpe": "Sharpe", "sortino": "Sortino",
+    "max_drawdown": "max drawdown", "cvar_95": "CVaR 95 %", "turnover": "turnover / yr", "cost": "cost / yr",
+    "sharpe_ci_low": "Sharpe CI low", "sharpe_ci_high": "Sharpe CI high", "deflated_sharpe": "deflated Sharpe",
+    "n_trials": "configurations tried", "sharpe_diff": "Sharpe difference", "pvalue": "p-value",
+    "mean_return": "mean return / yr", "trading_cost": "trading cost", "crowding": "crowding",
+    "baseline": "baseline", "regime": "regime", "strategy": "strategy", "days": "days",
+}  # fmt: skip
+
+
+def clean_weights(w):
+    """Weights rounded to 10 decimals with the dust (|w| < DUST) set to 0."""
+    w = np.round(np.asarray(w, dtype=float), 10)
+    w[np.abs(w) < DUST] = 0.0
+    return w + 0.0  # no -0.0
 
 
 def _rolling_sharpe(r: np.ndarray, window: int, periods: int) -> np.ndarray:
@@ -67,7 +86,7 @@ def write_figures(res, folder: Path, regimes) -> dict[str, Path]:
     cols = {"Markowitz": final["markowitz"], "mean field": final["mean_field"], "cooperative": final["cooperative"]}
     width = 0.8 / len(cols)
     for j, (name, x) in enumerate(cols.items()):
-        ax0.bar(idx + (j - 1) * width, x, width, label=name)
+        ax0.bar(idx + (j - 1) * width, clean_weights(x), width, label=name)
     ax0.set_xticks(idx, res.tickers, rotation=70, fontsize=6)
     ax0.set_title("game holdings on the last window (unconstrained)")
     ax0.legend(fontsize=7)
@@ -76,6 +95,8 @@ def write_figures(res, folder: Path, regimes) -> dict[str, Path]:
     ax1.pcolormesh(sol.x, sol.t, sol.m, shading="auto", cmap="magma")
     ax1.plot(pde.mean[:, 0], sol.t, "w-", lw=1.2, label="mean (PDE)")
     ax1.plot(pde.exact_mean[:, 0], sol.t, "c--", lw=1.2, label="mean (Riccati)")
+    ax1.set_xlim(sol.x[0], sol.x[-1])  # the grid's range: a mean leaving it must not stretch the axis
+    ax1.set_ylim(sol.t[0], sol.t[-1])
     ax1.set_xlabel(f"holding of principal portfolio {int(pde.components[0]) + 1} (from equal weights)")
     ax1.set_ylabel("t (years)")
     ax1.set_title("crowd's holdings density m(t, y)")
@@ -90,12 +111,14 @@ def _rebalance_turnover(bt, name: str) -> np.ndarray:
 
 
 def _table(frame, digits: int = 4) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    head = "".join(f"<th>{html.escape(LABELS.get(str(c), str(c).replace('_', ' ')))}</th>" for c in frame.columns)
     body = []
     for row in frame.iter_rows():
         cells = []
         for v in row:
-            text = f"{v:.{digits}g}" if isinstance(v, float) else str(v)
+            if isinstance(v, float) and abs(v) < DUST:
+                v = 0.0
+            text = f"{v:.{digits}g}" if isinstance(v, float) else str(v).replace("_", " ")
             cells.append(f"<td>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"

@@ -29,7 +29,7 @@ from meanfolio.data import PriceTable, ResultStore, load_sp500, read_prices
 from meanfolio.risk import sharpe_ratio
 
 from .config import PipelineConfig
-from .report import write_figures, write_html
+from .report import clean_weights, write_figures, write_html
 from .stages import fit_regimes, regime_performance
 from .statistics import strategy_statistics, verdict
 
@@ -38,6 +38,37 @@ __all__ = ["PipelineResult", "load_data", "run_pipeline"]
 
 @dataclass
 class PipelineResult:
+    """What :func:`run_pipeline` returns (also written to the store and the output folder).
+
+    Attributes
+    ----------
+    run_id : str
+        The run's id in the :class:`~meanfolio.data.ResultStore`.
+    tickers : tuple of str
+        The assets.
+    backtest : meanfolio.backtest.BacktestResult
+        The walk-forward backtest of every strategy.
+    statistics : dict of str to dict
+        Per strategy: Sharpe ratio with its confidence interval, deflated
+        Sharpe ratio, bootstrap test against equal weight, ...
+    verdict : str
+        One paragraph on what the statistics allow to conclude.
+    sweep : polars.DataFrame
+        (crowding, trading_cost, sharpe) of every mean-field configuration tried.
+    final : dict
+        The final allocations and the crowd's density of the last window.
+    summary : dict
+        What ``summary.json`` holds.
+    output_dir : Path, optional
+        The output folder.
+    report : Path, optional
+        ``report.html``.
+    figures : dict of str to Path
+        The figures of the report.
+    notes : tuple of str
+        What the data reader decided for the user.
+    """
+
     run_id: str
     tickers: tuple[str, ...]
     backtest: BacktestResult
@@ -49,17 +80,45 @@ class PipelineResult:
     output_dir: Path | None = None
     report: Path | None = None
     figures: dict[str, Path] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
 
 def load_data(cfg: PipelineConfig) -> PriceTable:
+    """The prices of a pipeline config's ``data`` section: the bundled set or a file, then the selection.
+
+    Parameters
+    ----------
+    cfg : PipelineConfig
+        The config (its ``data`` section is read).
+
+    Returns
+    -------
+    meanfolio.data.PriceTable
+        The assets and dates selected (missing prices are handled later, by
+        ``data.missing``).
+
+    Raises
+    ------
+    ValueError
+        If the source is an unknown bundled set; :class:`~meanfolio.data.PriceDataError`
+        for malformed files, unknown tickers or an empty range.
+
+    Examples
+    --------
+    >>> from meanfolio.pipeline import PipelineConfig, load_data
+    >>> cfg = PipelineConfig.from_dict({"data": {"assets": ["KO", "PEP"], "start": "2022-01-01"}})
+    >>> table = load_data(cfg)
+    >>> table.tickers, table.prices.shape
+    (('KO', 'PEP'), (249, 2))
+    """
     d = cfg.data
     if d.source.startswith("bundled:"):
         if d.source != "bundled:sp500":
             raise ValueError(f"data.source = {d.source!r} is not allowed: expected 'bundled:sp500' or a file path")
         table = load_sp500()
     else:
-        options = {} if d.column is None else {"price_column": d.column, "layout": "long"}
-        table = read_prices(d.source, **{"layout": d.layout, "date_format": d.date_format, **options})
+        table = read_prices(d.source, layout=d.layout, date_format=d.date_format, column=d.column,
+                            decimal=d.decimal)  # fmt: skip
     return table.select(d.assets, d.start, d.end)
 
 
@@ -142,8 +201,42 @@ def run_pipeline(
     progress: Callable[[str], None] | None = None,
     out: str | Path | None = None,
 ) -> PipelineResult:
-    """Run the backtest pipeline; ``prices`` overrides ``cfg.data`` (tests), ``progress(stage)`` is called
-    as each stage starts, ``out`` is the output folder (default ``<report.output_dir>/<run id>``)."""
+    """Run the backtest pipeline: prices, strategies, one walk-forward backtest, statistics, report and store.
+
+    Every strategy runs through :func:`meanfolio.backtest.run_backtest` (no
+    look-ahead, drifted weights, costs on the rebalance day). ``mean_field``
+    estimates mu (James-Stein) and Sigma (Ledoit-Wolf) on the window, solves
+    the allocation game and trades along its equilibrium path; the
+    constraints are met by QP or L-SHADE. A sweep over crowding and trading
+    cost, if configured, records how many configurations were tried, and the
+    deflated Sharpe ratio accounts for them.
+
+    Parameters
+    ----------
+    cfg : PipelineConfig
+        The settings.
+    prices : meanfolio.data.PriceTable, optional
+        Overrides ``cfg.data``.
+    store : meanfolio.data.ResultStore, optional
+        An open store (default: open ``cfg.store`` for the run).
+    progress : callable, optional
+        ``progress(stage)`` is called as each stage starts.
+    out : str or Path, optional
+        The output folder (default ``<report.output_dir>/<run id>``).
+
+    Returns
+    -------
+    PipelineResult
+
+    Raises
+    ------
+    ValueError
+        If the data has fewer than 2 assets or not more than ``backtest.window + 21`` returns.
+
+    See Also
+    --------
+    load_config, meanfolio.backtest.run_backtest
+    """
     step = progress or (lambda stage: None)
     periods = cfg.backtest.periods_per_year
     own_store = store is None
@@ -198,10 +291,14 @@ def run_pipeline(
                 "config": cfg.to_dict(),
             }
             folder = Path(out) if out is not None else Path(cfg.report.output_dir) / run.run_id
-            res = PipelineResult(run.run_id, table.tickers, result, stats, text, sweep, final, summary, folder)
+            res = PipelineResult(run.run_id, table.tickers, result, stats, text, sweep, final, summary, folder,
+                                 notes=table.notes)  # fmt: skip
             step("report")
             _write_outputs(res, frames, regimes)
-            run.save_metrics("outputs", {"file": [str(p) for p in [res.report, *res.figures.values()]]})
+            kept = [res.report, *res.figures.values(), folder / "summary.json"]
+            for path in kept:  # a copy with the run: `runs export` includes the report
+                run.save_file(path.name, path)
+            run.save_metrics("outputs", {"file": [str(p) for p in kept]})
     finally:
         if own_store:
             store.close()
@@ -212,7 +309,11 @@ def _write_outputs(res: PipelineResult, frames: dict[str, pl.DataFrame], regimes
     folder = res.output_dir
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "summary.json").write_text(json.dumps(res.summary, indent=2, default=str))
-    res.backtest.weights_frame().with_columns(pl.col("date").cast(pl.Utf8)).write_csv(folder / "weights.csv")
+    weights = res.backtest.weights_frame().with_columns(pl.col("date").cast(pl.Utf8))
+    for name in ("weight", "drifted"):  # dust such as 4.6e-17 written as 0
+        if name in weights.columns:
+            weights = weights.with_columns(pl.Series(name, clean_weights(weights[name].to_numpy())))
+    weights.write_csv(folder / "weights.csv")
     res.backtest.returns_frame().with_columns(pl.col("date").cast(pl.Utf8)).write_csv(folder / "returns.csv")
     res.figures = write_figures(res, folder, regimes)
     res.report = write_html(res, frames, res.figures, folder / "report.html")

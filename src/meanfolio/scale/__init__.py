@@ -1,8 +1,10 @@
 """Scale-out on dask.distributed: parameter sweeps and Monte Carlo ensembles with resume.
 
-from meanfolio.scale import sweep, load_sweep, phase_plot
-res = sweep("mfg", {"nu": [0.05, 0.1, 0.2], "coupling": [0.0, 1.0, 2.0]}, seeds=2, store="sweeps.duckdb")
-phase_plot(load_sweep("sweeps.duckdb", "mfg"), "nu", "iterations", y="coupling", path="phase.png")
+::
+
+    from meanfolio.scale import sweep, load_sweep, phase_plot
+    res = sweep("mfg", {"nu": [0.05, 0.1, 0.2], "coupling": [0.0, 1.0, 2.0]}, seeds=2, store="sweeps.duckdb")
+    phase_plot(load_sweep("sweeps.duckdb", "mfg"), "nu", "iterations", y="coupling", path="phase.png")
 """
 
 from .plots import phase_plot

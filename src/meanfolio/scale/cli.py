@@ -7,8 +7,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from meanfolio.data.store import check_store_path
 
 __all__ = ["load_sweep_config", "sweep_app"]
 
@@ -32,6 +35,8 @@ def load_sweep_config(path: Path) -> dict[str, Any]:
     for key in ("function", "grid"):
         if key not in raw:
             raise ValueError(f"{path.name} has no {key!r}: expected function and grid")
+    if "store" in raw:
+        check_store_path(raw["store"])  # store: null or x.csv is refused, never a file named "None"
     return raw
 
 
@@ -41,16 +46,22 @@ def sweep_run(
     scheduler: Annotated[str | None, typer.Option(help="Address of a Dask scheduler, e.g. tcp://host:8786.")] = None,
     store: Annotated[Path | None, typer.Option(help="Override the config's DuckDB store.")] = None,
     plot: Annotated[Path | None, typer.Option(help="Write the phase plot of the config's 'plot' entry here.")] = None,
+    dashboard_address: Annotated[
+        str, typer.Option(help="Where the local cluster's Dask dashboard listens (HOST:PORT; localhost by default).")
+    ] = "127.0.0.1:0",
 ) -> None:
-    """Run (or resume) a sweep: finished points are skipped, results stream into the store."""
+    """Run (or resume) a sweep: finished points are skipped, results stream into the store.
+
+    A first Ctrl-C stops cleanly (finished points are kept; run again to resume), a second one kills."""
+    from meanfolio.data import StoreBusyError
     from meanfolio.scale import load_sweep, phase_plot, sweep
 
     try:
         cfg = load_sweep_config(config)
-    except ValueError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        store_path = check_store_path(store or cfg.get("store", "sweeps.duckdb"))
+    except (ValueError, OSError) as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from exc
-    store_path = Path(store or cfg.get("store", "sweeps.duckdb"))
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as bar:  # fmt: skip
         task = bar.add_task("sweep", total=None)
@@ -65,9 +76,10 @@ def sweep_run(
         try:
             res = sweep(cfg["function"], cfg["grid"], cfg.get("seeds", 1), client=scheduler or cfg.get("scheduler"),
                         store=store_path, chunk_size=cfg.get("chunk_size"),
-                        threads_per_task=cfg.get("threads_per_task", 1), progress=progress)  # fmt: skip
-        except ValueError as exc:
-            console.print(f"[red]error:[/red] {exc}")
+                        threads_per_task=cfg.get("threads_per_task", 1), progress=progress,
+                        dashboard_address=dashboard_address, announce=bar.console.print)  # fmt: skip
+        except (ValueError, StoreBusyError) as exc:
+            console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(2) from exc
     table = Table(title=f"sweep {res.function}: {res.total} points, {res.tasks} tasks on {res.workers} workers")
     for col in ("done now", "failed", "skipped (done before)", "wall s", "task s"):
@@ -85,5 +97,7 @@ def sweep_run(
         phase_plot(frame, spec["x"], spec["metric"], y=spec.get("y"), path=plot)
         console.print(f"phase plot written to {plot}")
     console.print(f"store: {store_path}")
-    if res.failed or res.interrupted:
+    if res.interrupted:
+        raise typer.Exit(130)
+    if res.failed:
         raise typer.Exit(1)

@@ -12,7 +12,32 @@ __all__ = ["phase_plot"]
 
 
 def phase_plot(frame, x: str, metric: str, *, y: str | None = None, path: str | Path | None = None, title=""):
-    """Mean of ``metric`` over seeds against parameter ``x`` (and ``y``: a heatmap); saved to ``path``."""
+    """Phase plot of a sweep: the mean of ``metric`` over seeds against a parameter (two: a heatmap).
+
+    Parameters
+    ----------
+    frame : polars.DataFrame
+        Points of :func:`load_sweep`.
+    x : str
+        Parameter on the horizontal axis.
+    metric : str
+        Metric to average over seeds (with its standard deviation as error bars in 1D).
+    y : str, optional
+        Second parameter: a heatmap of the mean over (x, y).
+    path : str or Path, optional
+        Where to save the figure.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If a column is not in the frame.
+    """
     import polars as pl
 
     for col in (x, metric, *([y] if y else [])):

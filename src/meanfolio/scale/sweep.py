@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from typing import Any
 from meanfolio._validation import check_integer
 from meanfolio.data.store import ResultStore
 
+from ._cluster import interrupt_handler, make_client
 from .tasks import resolve
 
 __all__ = ["SweepResult", "expand_grid", "load_sweep", "point_id", "sweep"]
@@ -43,7 +43,37 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS sweep_points (
 
 @dataclass
 class SweepResult:
-    """Counts of a sweep call: points in the sweep, computed now (done / failed), skipped (done before)."""
+    """What a :func:`sweep` call did: points in the sweep, computed now (done / failed), skipped (done before).
+
+    Attributes
+    ----------
+    function : str
+        The task's stable name.
+    total : int
+        Points of the grid times the seeds.
+    done : int
+        Points computed successfully in this call.
+    failed : list of dict
+        The points that raised, with their params, seed and error.
+    skipped : int
+        Points already done in the store (not recomputed).
+    computed : int
+        Points computed in this call (done + failed).
+    tasks : int
+        Dask tasks (chunks of points) submitted.
+    wall_time : float
+        Seconds of the call.
+    interrupted : bool
+        Whether a Ctrl-C cancelled the rest (every finished point is stored).
+    dashboard : str
+        The Dask dashboard's link.
+    task_seconds : float
+        Seconds spent inside the tasks (summed over workers).
+    workers : int
+        Dask workers used.
+    errors : dict of str to str
+        Errors by point id.
+    """
 
     function: str
     total: int
@@ -61,13 +91,56 @@ class SweepResult:
 
 
 def point_id(function: str, params: dict[str, Any], seed: int) -> str:
+    """The stable id of a sweep point: the first 24 hex digits of the SHA-256 of (function, params, seed).
+
+    Parameters
+    ----------
+    function : str
+        The task's stable name.
+    params : dict
+        The point's parameters (key order does not matter).
+    seed : int
+        The seed.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from meanfolio.scale import point_id
+    >>> point_id("mfg", {"nu": 0.1}, 0)
+    'bfe6c544912ac1a68d4cc078'
+    """
     text = json.dumps({"function": function, "params": params, "seed": int(seed)}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 def expand_grid(grid, seeds) -> list[tuple[dict[str, Any], int]]:
-    """(params, seed) pairs: a dict of lists is a cartesian product, a list of dicts is taken as is;
-    ``seeds`` is a count (0..n-1) or a list of ints."""
+    """The points of a sweep: (params, seed) pairs of a grid times the seeds.
+
+    Parameters
+    ----------
+    grid : dict of lists or list of dicts
+        A dict of non-empty lists is a cartesian product; a list of dicts is taken as is.
+    seeds : int or iterable of int
+        A count n (the seeds 0..n-1) or a list of seeds >= 0.
+
+    Returns
+    -------
+    list of (dict, int)
+
+    Raises
+    ------
+    ValueError
+        If the grid or the seeds are empty or malformed.
+
+    Examples
+    --------
+    >>> from meanfolio.scale import expand_grid
+    >>> expand_grid({"nu": [0.1, 0.2], "coupling": [1.0]}, 2)
+    [({'nu': 0.1, 'coupling': 1.0}, 0), ({'nu': 0.1, 'coupling': 1.0}, 1), ({'nu': 0.2, 'coupling': 1.0}, 0), ({'nu': 0.2, 'coupling': 1.0}, 1)]
+    """
     if isinstance(grid, dict):
         if not grid or any(not isinstance(v, (list, tuple)) or len(v) == 0 for v in grid.values()):
             raise ValueError(f"grid = {grid!r} is not allowed: expected a dict of non-empty lists")
@@ -115,19 +188,6 @@ def _write(store: ResultStore, function: str, results: Iterable[tuple]) -> None:
     store.transaction([("INSERT OR REPLACE INTO sweep_points VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)])
 
 
-def _client(client):
-    """(client, owned cluster or None, owned) from None / address / Client."""
-    from distributed import Client, LocalCluster
-
-    if client is None:
-        cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                               dashboard_address=":0")  # fmt: skip
-        return Client(cluster), cluster, True
-    if isinstance(client, str):
-        return Client(client, timeout="30s"), None, True
-    return client, None, False
-
-
 def sweep(
     function: str | Callable,
     grid,
@@ -139,24 +199,67 @@ def sweep(
     threads_per_task: int = 1,
     retries: int = 2,
     progress: Callable[[int, int, str], None] | None = None,
+    dashboard_address: str = "127.0.0.1:0",
+    announce: Callable[[str], None] | None = None,
 ) -> SweepResult:
-    """Evaluate ``function(params, seed)`` on every point of ``grid`` x ``seeds`` with Dask.
+    """Evaluate ``function(params, seed)`` on every point of ``grid`` x ``seeds`` with Dask, streamed into a store.
+
+    Points are grouped in chunks (one Dask task each) and every finished chunk is
+    written to the store in one transaction. Each point has a stable id
+    (:func:`point_id`), so re-running the same sweep skips the points already
+    done and computes the missing or failed ones; a worker that dies has its
+    task rescheduled. A first Ctrl-C cancels what is left and returns with
+    ``interrupted`` set (every finished point is stored); a second one kills
+    the sweep and its worker processes at once.
 
     Parameters
     ----------
-    function : a task name ("mfg", "kinetic", "de"), "module:function", or a top-level callable
-        returning a dict of numbers.
-    grid : dict of lists (cartesian product) or list of dicts.
-    seeds : number of seeds (0..n-1) or a list of seeds.
-    client : None (a LocalCluster, one process per core), a scheduler address, or a Client.
-    store : the DuckDB file that receives every finished point (table ``sweep_points``).
-    chunk_size : points per Dask task; default: about four tasks per worker, at most 50 points.
-    threads_per_task : numba threads inside a task (1: the workers already fill the cores).
-    retries : Dask retries of a task whose worker died.
-    progress : ``progress(points_finished, points_to_compute, dashboard_link)`` after each chunk.
-    """
-    from distributed import as_completed
+    function : str or callable
+        A task name of :data:`TASKS` (``"mfg"``, ``"kinetic"``, ``"de"``), a
+        ``"module:function"`` path, or a top-level callable returning a dict of numbers.
+    grid : dict of lists or list of dicts
+        A dict of lists is a cartesian product (see :func:`expand_grid`).
+    seeds : int or iterable of int, default 1
+        Number of seeds (0..n-1) or a list of seeds.
+    client : None, str or distributed.Client
+        None: a ``LocalCluster`` with one single-threaded worker process per
+        core; a string: the address of a scheduler; a ``Client``: used as is.
+    store : str or Path, default "sweeps.duckdb"
+        The DuckDB file that receives every finished point (table ``sweep_points``).
+    chunk_size : int, optional
+        Points per Dask task; default about four tasks per worker, at most 50 points.
+    threads_per_task : int, default 1
+        Numba threads inside a task (1: the workers already fill the cores).
+    retries : int, default 2
+        Dask retries of a task whose worker died.
+    progress : callable, optional
+        ``progress(points_finished, points_to_compute, dashboard_link)`` after each chunk.
+    dashboard_address : str, default "127.0.0.1:0"
+        Where the LocalCluster's dashboard listens (localhost unless asked).
+    announce : callable, optional
+        ``announce(message)`` when a Ctrl-C is received.
 
+    Returns
+    -------
+    SweepResult
+
+    Raises
+    ------
+    ValueError
+        If the function cannot be resolved or the grid is malformed.
+
+    See Also
+    --------
+    load_sweep, phase_plot
+
+    Examples
+    --------
+    >>> from meanfolio.scale import load_sweep, phase_plot, sweep
+    >>> res = sweep("mfg", {"nu": [0.05, 0.1, 0.2], "coupling": [0.0, 1.0]}, seeds=2,
+    ...             store="sweeps.duckdb")  # doctest: +SKIP
+    >>> frame = load_sweep("sweeps.duckdb", "mfg")  # doctest: +SKIP
+    >>> phase_plot(frame, "nu", "iterations", y="coupling", path="phase.png")  # doctest: +SKIP
+    """
     fname, fn = resolve(function)
     spec = fname if isinstance(function, str) else fn
     points = [(point_id(fname, p, s), p, s) for p, s in expand_grid(grid, seeds)]
@@ -172,57 +275,92 @@ def sweep(
         if not todo:
             result.wall_time = time.perf_counter() - start
             return result
-        client_obj, cluster, owned = _client(client)
-        try:
-            result.dashboard = str(getattr(client_obj, "dashboard_link", "") or "")
-            workers = max(len(client_obj.scheduler_info().get("workers", {})), 1)
-            result.workers = workers
-            size = chunk_size or max(1, min(50, -(-len(todo) // (4 * workers))))
-            size = check_integer("chunk_size", size, low=1)
-            chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
-            futures = [client_obj.submit(_run_chunk, spec, chunk, threads_per_task, pure=False, retries=retries)
-                       for chunk in chunks]  # fmt: skip
-            result.tasks = len(futures)
-            pending = {f.key: chunk for f, chunk in zip(futures, chunks, strict=True)}
-            try:
-                for fut in as_completed(futures):
-                    chunk = pending.pop(fut.key)
-                    try:
-                        rows = fut.result()
-                    except Exception as exc:  # the task itself was lost (e.g. KilledWorker)
-                        error = f"{type(exc).__name__}: {exc}"
-                        rows = [(pid, p, s, "failed", {}, error, 0.0, "") for pid, p, s in chunk]
-                    _write(rs, fname, rows)
-                    for _, p, s, status, _, error, seconds, _ in rows:
-                        result.computed += 1
-                        result.task_seconds += seconds
-                        if status == "done":
-                            result.done += 1
-                        else:
-                            result.failed.append({"params": p, "seed": s, "error": error})
-                    if progress is not None:
-                        progress(result.computed, len(todo), result.dashboard)
-            except KeyboardInterrupt:
-                result.interrupted = True
-                client_obj.cancel(futures)
-        finally:
-            if owned:
-                client_obj.close()
-                if cluster is not None:
-                    cluster.close()
+        with interrupt_handler(announce) as stop:
+            _run(client, dashboard_address, rs, fname, spec, todo, chunk_size, threads_per_task, retries, progress,
+                 result, stop)  # fmt: skip
     finally:
         rs.close()
     result.wall_time = time.perf_counter() - start
     return result
 
 
+def _run(client, dashboard_address, rs, fname, spec, todo, chunk_size, threads_per_task, retries, progress, result,
+         stop) -> None:  # fmt: skip
+    """Submit the chunks and store each as it finishes, until done or stopped (Ctrl-C)."""
+    from distributed import wait
+
+    client_obj, cluster, owned = make_client(client, dashboard_address)
+    try:
+        result.dashboard = str(getattr(client_obj, "dashboard_link", "") or "")
+        workers = max(len(client_obj.scheduler_info().get("workers", {})), 1)
+        result.workers = workers
+        size = chunk_size or max(1, min(50, -(-len(todo) // (4 * workers))))
+        size = check_integer("chunk_size", size, low=1)
+        chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
+        futures = [client_obj.submit(_run_chunk, spec, chunk, threads_per_task, pure=False, retries=retries)
+                   for chunk in chunks]  # fmt: skip
+        result.tasks = len(futures)
+        pending = {f: chunk for f, chunk in zip(futures, chunks, strict=True)}
+        try:
+            while pending and not stop.requested:
+                try:
+                    done = wait(list(pending), timeout=0.25, return_when="FIRST_COMPLETED").done
+                except TimeoutError:  # nothing finished yet: look at the Ctrl-C flag again
+                    continue
+                for fut in done:
+                    _collect(rs, fname, fut, pending.pop(fut), result)
+                    if progress is not None:
+                        progress(result.computed, len(todo), result.dashboard)
+        except KeyboardInterrupt:  # raised by a progress callback, or Ctrl-C outside the main thread
+            stop.requested = True
+        if pending:
+            result.interrupted = stop.requested
+            client_obj.cancel(list(pending))
+    finally:
+        if owned:
+            client_obj.close()
+            if cluster is not None:
+                cluster.close(timeout=20)
+
+
+def _collect(rs, fname, fut, chunk, result) -> None:
+    try:
+        rows = fut.result()
+    except Exception as exc:  # the task itself was lost (e.g. KilledWorker)
+        error = f"{type(exc).__name__}: {exc}"
+        rows = [(pid, p, s, "failed", {}, error, 0.0, "") for pid, p, s in chunk]
+    _write(rs, fname, rows)
+    for _, p, s, status, _, error, seconds, _ in rows:
+        result.computed += 1
+        result.task_seconds += seconds
+        if status == "done":
+            result.done += 1
+        else:
+            result.failed.append({"params": p, "seed": s, "error": error})
+
+
 def load_sweep(store: str | Path, function: str | None = None, status: str | None = "done"):
-    """The points of a store as a polars DataFrame: params and metrics as columns, plus seed, status, seconds."""
+    """The points of a sweep store as a polars DataFrame: params and metrics as columns, plus seed, status, seconds.
+
+    Parameters
+    ----------
+    store : str or Path
+        The DuckDB file of :func:`sweep`.
+    function : str, optional
+        Keep the points of this task only.
+    status : {"done", "failed"} or None, default "done"
+        Keep the points of this status (None: all).
+
+    Returns
+    -------
+    polars.DataFrame
+    """
     import polars as pl
 
-    rs = ResultStore(store)
+    rs = ResultStore(store, read_only=True)
     try:
-        rs.con.execute(_SCHEMA)
+        if not rs.has_table("sweep_points"):
+            return pl.DataFrame()
         sql = "SELECT function, params, seed, status, metrics, error, seconds, worker FROM sweep_points WHERE 1=1"
         args: list = []
         if function is not None:

@@ -15,9 +15,25 @@ __all__ = ["TASKS", "de_restart", "kinetic_ensemble", "mfg_point", "resolve", "s
 
 
 def mfg_point(params: dict[str, Any], seed: int) -> dict[str, float]:
-    """A 1D MFG with viscosity ``nu`` and congestion ``coupling`` (plus confinement x^2/2).
+    r"""Sweep task: a 1D MFG with viscosity ``nu`` and congestion ``coupling``, plus the confinement :math:`x^2/2`.
 
-    Metrics: Newton iterations, convergence, the equilibrium spread (std of m(T)), mass error.
+    Solves :func:`meanfolio.mfg.solve_mfg` on [-4, 4] with the running cost
+    :math:`x^2/2 + \text{coupling} \cdot` :class:`~meanfolio.mfg.Congestion` and a
+    Gaussian start whose centre is drawn from the seed.
+
+    Parameters
+    ----------
+    params : dict
+        ``nu`` (viscosity), ``coupling`` (congestion strength), optional
+        ``nx`` (200), ``nt`` (100), ``max_iterations`` (100).
+    seed : int
+        Seed of the start's centre, uniform in [-1, 1].
+
+    Returns
+    -------
+    dict of str to float
+        ``iterations`` (Newton), ``converged`` (0 or 1), ``spread`` (std of m(T))
+        and ``mass_error``.
     """
     from meanfolio.mfg import Congestion, MFGConfig, RunningCost, solve_mfg
 
@@ -37,22 +53,48 @@ def mfg_point(params: dict[str, Any], seed: int) -> dict[str, float]:
 
 
 def kinetic_ensemble(params: dict[str, Any], seed: int) -> dict[str, float]:
-    """One kinetic-market run (preset, ``beta`` trust coefficient, ``agents``, ``steps``).
+    """Sweep task: one kinetic-market run of :func:`meanfolio.kinetic.simulate`.
 
-    Metrics: Hill tail index and excess kurtosis of the absolute log returns, final price.
+    Parameters
+    ----------
+    params : dict
+        ``preset`` (default ``"long_term_varying"``), optional ``beta`` (trust
+        coefficient), ``agents`` (10 000), ``steps`` (2 000).
+    seed : int
+        The simulation's seed.
+
+    Returns
+    -------
+    dict of str to float
+        ``tail_index`` (Hill, of the absolute daily log returns),
+        ``kurtosis`` (excess) and ``final_price``.
     """
-    from meanfolio.kinetic import excess_kurtosis, hill_tail_index, log_returns, preset, simulate
+    from meanfolio.kinetic import excess_kurtosis, hill_tail_index, log_returns, observed, preset, simulate
 
     changes = {"beta": float(params["beta"])} if "beta" in params else {}
     p = preset(params.get("preset", "long_term_varying"), **changes)
     res = simulate(p, n_agents=int(params.get("agents", 10_000)), steps=int(params.get("steps", 2_000)), seed=seed)
-    r = log_returns(res.series["S"][: res.completed_steps + 1])
+    r = log_returns(observed(res))  # returns every observation_interval ("daily"), independent of dt
     return {"tail_index": float(hill_tail_index(np.abs(r))), "kurtosis": float(excess_kurtosis(r)),
             "final_price": float(res.series["S"][res.completed_steps])}  # fmt: skip
 
 
 def de_restart(params: dict[str, Any], seed: int) -> dict[str, float]:
-    """One differential-evolution restart on a classic benchmark (``function``, ``dim``, ``strategy``)."""
+    """Sweep task: one differential-evolution restart on a classic benchmark function.
+
+    Parameters
+    ----------
+    params : dict
+        ``function`` (default ``"rastrigin"``), ``dim`` (10), ``strategy``
+        (``"lshade"``), ``maxiter`` (300).
+    seed : int
+        The optimizer's seed.
+
+    Returns
+    -------
+    dict of str to float
+        ``best`` (the best value found) and ``nfev``.
+    """
     from meanfolio.optimize import differential_evolution
     from meanfolio.optimize.benchmarks.classic import CLASSIC
 
