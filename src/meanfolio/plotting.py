@@ -14,9 +14,31 @@ __all__ = ["heatmap", "new_figure", "save_figure"]
 
 
 def new_figure(panels: int, *, columns: int | None = None, width: float = 4.2, height: float = 3.4):
-    """Return ``(fig, axes)`` with ``panels`` panels, ``columns`` per row (default: one row).
+    """A matplotlib figure with ``panels`` panels, ``columns`` per row.
 
-    ``axes`` is always a flat list in reading order.
+    Parameters
+    ----------
+    panels : int
+        Number of axes.
+    columns : int, optional
+        Panels per row (default: all in one row).
+    width, height : float, default 4.2, 3.4
+        Size of one panel, in inches.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    axes : list of matplotlib.axes.Axes
+        Always a flat list, in reading order.
+
+    Examples
+    --------
+    >>> from meanfolio.plotting import new_figure
+    >>> fig, axes = new_figure(3, columns=2)
+    >>> len(axes), fig.get_size_inches().round(1).tolist()
+    (4, [8.4, 6.8])
+    >>> import matplotlib.pyplot as plt
+    >>> plt.close(fig)
     """
     columns = panels if columns is None else columns
     rows = -(-panels // columns)
@@ -27,7 +49,29 @@ def new_figure(panels: int, *, columns: int | None = None, width: float = 4.2, h
 def heatmap(
     ax, values: np.ndarray, x: np.ndarray, t: np.ndarray, title: str, *, cmap: str = "viridis", ylabel: str = "t"
 ):
-    """Draw ``values`` of shape (nt, nx) as an image with x across and t (or y) upward."""
+    """Draw a field on a grid as an image with x across and t (or y) upward, with a colour bar.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    values : ndarray, shape (nt, nx)
+        The field.
+    x : ndarray, shape (nx,)
+        Horizontal coordinates.
+    t : ndarray, shape (nt,)
+        Vertical coordinates.
+    title : str
+        Axes title.
+    cmap : str, default "viridis"
+        Colour map.
+    ylabel : str, default "t"
+        Vertical axis label.
+
+    Returns
+    -------
+    matplotlib.collections.QuadMesh
+    """
     mesh = ax.pcolormesh(x, t, values, shading="auto", cmap=cmap)
     ax.set_xlabel("x")
     ax.set_ylabel(ylabel)
@@ -37,7 +81,21 @@ def heatmap(
 
 
 def save_figure(fig, path: str | Path, *, dpi: int = 120) -> Path:
-    """Save ``fig`` to ``path`` (parent folders created) and close it."""
+    """Save a figure (parent folders created) and close it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure (laid out tightly first).
+    path : str or Path
+        Target file; the format follows the suffix.
+    dpi : int, default 120
+        Resolution of raster formats.
+
+    Returns
+    -------
+    Path
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()

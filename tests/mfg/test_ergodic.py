@@ -128,6 +128,7 @@ def test_bad_input():
         solve_mfg(config.replace(method="fixed_point"), np.ones(20), continuation=Continuation("coupling", (0.5,)))
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")  # the ascent direction is meant to blow up
 def test_ergodic_newton_never_takes_a_residual_raising_step(monkeypatch):
     # Feed Newton an ascent direction (the negated Newton step): no step length decreases |R|, so it
     # must stop unconverged, say so, and return an iterate no worse than where it started.

@@ -5,7 +5,7 @@
 
 With M = gamma Sigma + lam I (the Hessian of the allocation game's potential,
 see :mod:`meanfolio.games.allocation`) and x the game's holdings, this is the
-constrained mean-field equilibrium: the potential x.mu - lam/2 |x|^2 -
+constrained mean-field equilibrium: the potential x.mu - lam/2 ``|x|^2`` -
 gamma/2 x'Sigma x equals a constant minus 1/2 (w - x*)' M (w - x*).
 
 Without a cardinality limit the problem is a convex QP and is solved exactly
@@ -30,10 +30,31 @@ __all__ = ["FeasibleWeights", "closest_feasible", "project_capped_simplex"]
 
 
 def project_capped_simplex(Z: np.ndarray, caps: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-    """Euclidean projection of each row of Z onto {0 <= w <= caps, sum w = 1} (restricted to ``mask``).
+    r"""Euclidean projection of each row of Z onto the capped simplex.
 
-    w = clip(z - tau, 0, caps) with tau found by bisection (60 halvings: exact to
-    round-off); rows of Z (k, n), caps (n,), mask (k, n) of bool or None.
+    Projects onto :math:`\{0 \le w \le \text{caps},\ \sum_i w_i = 1\}` (restricted
+    to ``mask``): :math:`w = \operatorname{clip}(z - \tau, 0, \text{caps})` with
+    :math:`\tau` found by bisection (60 halvings: exact to round-off).
+
+    Parameters
+    ----------
+    Z : array_like, shape (k, n) or (n,)
+        Points to project, one per row.
+    caps : ndarray, shape (n,)
+        Upper bounds per asset (their sum over the allowed assets must be >= 1).
+    mask : ndarray of bool, shape (k, n), optional
+        Allowed assets per row (the others get 0).
+
+    Returns
+    -------
+    ndarray, shape (k, n)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from meanfolio.backtest import project_capped_simplex
+    >>> project_capped_simplex(np.array([[0.9, 0.3, 0.1]]), np.full(3, 0.5))
+    array([[0.5 , 0.35, 0.15]])
     """
     Z = np.atleast_2d(np.asarray(Z, dtype=np.float64))
     allowed = np.ones(Z.shape, dtype=bool) if mask is None else mask
@@ -52,9 +73,21 @@ def project_capped_simplex(Z: np.ndarray, caps: np.ndarray, mask: np.ndarray | N
 
 @dataclass
 class FeasibleWeights:
-    """Result of :func:`closest_feasible`: ``weights`` (n,), the objective ``distance``
-    (1/2 (w - x)' M (w - x)), the ``method`` used, DE evaluations ``nfev`` (0 for the QP)
-    and whether the QP solver reported success."""
+    r"""Result of :func:`closest_feasible`.
+
+    Attributes
+    ----------
+    weights : ndarray, shape (n,)
+        The feasible weights.
+    distance : float
+        The objective :math:`\tfrac12 (w - x)^\top M (w - x)`.
+    method : str
+        The method used (``"qp"``, or L-SHADE with a cardinality).
+    nfev : int
+        Differential-evolution evaluations (0 for the QP).
+    success : bool
+        Whether the QP solver reported success.
+    """
 
     weights: np.ndarray
     distance: float
@@ -101,11 +134,50 @@ def closest_feasible(
     seed: SeedLike = 0,
     max_evaluations: int = 4000,
 ) -> FeasibleWeights:
-    """Long-only, fully invested weights closest to ``target`` (n,) in the metric ``metric`` (n, n).
+    r"""Long-only, fully invested weights closest to a target in a quadratic metric.
 
-    ``max_weight`` in (0, 1] caps each weight (n * max_weight >= 1 is required),
-    ``cardinality`` K (1 <= K <= n, K * max_weight >= 1) limits the number of
-    holdings; then L-SHADE with ``max_evaluations`` evaluations and ``seed`` picks the support.
+    .. math::
+
+        \min_w \tfrac12 (w - x)^\top M (w - x) \quad \text{s.t.}\quad w \ge 0,\ \sum_i w_i = 1,\
+        w_i \le \bar w,\ \#\{i : w_i \ne 0\} \le K.
+
+    With :math:`M = \gamma\Sigma + \lambda I` and x the allocation game's holdings this
+    is the constrained mean-field equilibrium (:math:`\bar w` = ``max_weight``). Without a cardinality limit it is
+    a convex QP solved exactly (SLSQP from the capped-simplex projection of x);
+    with one, L-SHADE (:func:`meanfolio.optimize.differential_evolution`)
+    searches the support and the exact QP polishes it.
+
+    Parameters
+    ----------
+    target : array_like, shape (n,)
+        The unconstrained holdings x.
+    metric : array_like, shape (n, n)
+        The symmetric positive definite metric M.
+    max_weight : float, default 1
+        Cap per weight in (0, 1]; n * max_weight >= 1 is required.
+    cardinality : int, optional
+        At most K holdings (1 <= K <= n, K * max_weight >= 1).
+    seed : int, numpy.random.Generator or None, default 0
+        Seed of L-SHADE (cardinality only).
+    max_evaluations : int, default 4000
+        L-SHADE's budget.
+
+    Returns
+    -------
+    FeasibleWeights
+
+    Raises
+    ------
+    ValueError
+        If the constraints are infeasible or an argument has the wrong shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from meanfolio.backtest import closest_feasible
+    >>> res = closest_feasible([0.6, 0.5, -0.1], np.eye(3), max_weight=0.5)
+    >>> res.weights.round(4), res.method
+    (array([0.5, 0.5, 0. ]), 'qp')
     """
     from meanfolio.optimize import differential_evolution
 

@@ -65,17 +65,39 @@ from meanfolio.backtest.schedule import BacktestConfig, Rebalance, check_dates, 
 
 __all__ = ["BacktestResult", "Strategy", "run_backtest"]
 
+#: The type of a strategy of :func:`run_backtest`: ``strategy(window, current, rebalance) -> weights``.
 Strategy = Callable[[np.ndarray, np.ndarray, Rebalance], np.ndarray]
 
 
 @dataclass(frozen=True)
 class BacktestResult:
-    """Walk-forward backtest of several strategies on the same data and calendar.
+    """Walk-forward backtest of several strategies on the same data and calendar, from :func:`run_backtest`.
 
-    Series are dicts keyed by strategy name of float64 arrays aligned to ``dates`` (m,); per-rebalance
-    arrays are aligned to ``rebalance_dates`` (k,). ``rebalance_index`` (k,) are the rows of the input
-    returns matrix; ``final_weights`` are the drifted weights at the close of the last date;
-    ``strategy_seconds`` the time spent inside each strategy, ``elapsed`` the whole run.
+    Attributes
+    ----------
+    dates : ndarray of datetime64, shape (m,)
+        ``dates[first rebalance row:]``.
+    gross, net, turnover, cost : dict of str to ndarray, shape (m,)
+        Per strategy: gross and net (after costs) simple returns, two-way
+        turnover and cost (fractions of wealth; 0 off rebalance rows).
+    rebalance_dates : ndarray of datetime64, shape (k,)
+        The decision dates.
+    weights, drifted : dict of str to ndarray, shape (k, n)
+        Post-trade and pre-trade (drifted) weights at each rebalance.
+    assets : tuple of str
+        Asset names (n,).
+    config : BacktestConfig
+        The settings.
+    completed : bool
+        False for a run stopped by the callback or Ctrl-C.
+    rebalance_index : ndarray of int, shape (k,)
+        The rows of the input returns matrix of the rebalances.
+    final_weights : dict of str to ndarray, shape (n,)
+        The drifted weights at the close of the last date.
+    strategy_seconds : dict of str to float
+        Time spent inside each strategy.
+    elapsed : float
+        Seconds of the whole run.
     """
 
     dates: np.ndarray
@@ -161,8 +183,11 @@ class BacktestResult:
         )
 
     def summary(self) -> pl.DataFrame:
-        """Per strategy, on net returns: annual return (geometric), volatility, Sharpe (zero rate), max
-        drawdown, annual turnover and cost."""
+        """One row per strategy, on net returns.
+
+        Columns: annual return (geometric), volatility, Sharpe (zero rate), max
+        drawdown, annual turnover and cost.
+        """
         ppy = self.config.periods_per_year
         rows = []
         for s in self.strategies:
@@ -243,10 +268,80 @@ def run_backtest(
     assets=None,
     callback: Callable[[int, int], bool | None] | None = None,
 ) -> BacktestResult:
-    """Walk-forward backtest of ``strategies`` on ``returns`` (T, n) dated by ``dates`` (T,).
+    r"""Walk-forward backtest of several strategies on the same returns, calendar and costs.
 
-    Each strategy is called as ``strategy(window, current, rebalance)`` at every rebalance row and returns
-    target weights (n,); see the module docstring for the conventions.
+    At every rebalance row t each strategy is called as
+    ``strategy(window, current, rebalance)`` and returns target weights; between
+    rebalances the weights drift with the prices.
+
+    Parameters
+    ----------
+    returns : array_like, shape (T, n)
+        Simple returns: ``returns[t]`` is the return from close t - 1 to close t.
+    dates : array_like of datetime64 or ISO str, shape (T,)
+        Strictly increasing dates of the rows.
+    strategies : dict of str to callable
+        ``strategy(window, current, rebalance) -> weights`` with ``window`` the
+        read-only estimation window (rows up to t inclusive, shape (w, n)),
+        ``current`` the pre-trade (drifted) weights (n,), ``rebalance`` a
+        :class:`Rebalance`; returns the target weights (n,) as fractions of
+        wealth (the rest is cash earning 0).
+    config : BacktestConfig
+        Calendar, window and costs.
+    assets : sequence of str, optional
+        Asset names (n,).
+    callback : callable, optional
+        ``callback(done, total)`` after each rebalance; returning True stops the
+        run (Ctrl-C likewise), giving a partial result with ``completed=False``.
+
+    Returns
+    -------
+    BacktestResult
+
+    Raises
+    ------
+    ValueError
+        If the inputs are malformed, the window leaves no rebalance, a strategy
+        returns weights of the wrong shape or non-finite ones, or a wealth factor
+        :math:`1 + g` is not positive (the strategy and date are named).
+
+    Notes
+    -----
+    A decision at close t sees ``returns[:t + 1]`` only; the post-trade weights
+    :math:`w^+_t` first earn ``returns[t + 1]``. Between rebalances,
+
+    .. math::
+
+        g_{t+1} = w_t \cdot r_{t+1}, \qquad w_{t+1} = \frac{w_t \circ (1 + r_{t+1})}{1 + g_{t+1}},
+
+    which equals holdings-based accounting. On a rebalance row the turnover is
+    :math:`\tau_t = \sum_i \lvert w^+_{t,i} - w^-_{t,i}\rvert` and the cost
+
+    .. math::
+
+        c_t = \text{cost\_bps} \cdot 10^{-4}\, \tau_t + \text{impact} \sum_i (w^+_{t,i} - w^-_{t,i})^2,
+
+    charged that day: :math:`\text{net}_t = g_t - c_t`. The backtest starts in cash.
+
+    See Also
+    --------
+    BacktestConfig, rebalance_rows, estimator_strategy, make_estimator
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from meanfolio.backtest import BacktestConfig, run_backtest
+    >>> from meanfolio.data import load_sp500
+    >>> table = load_sp500(["AAPL", "KO", "XOM"], start="2018-01-01", end="2020-12-31")
+    >>> returns, dates = table.returns()
+    >>> def equal_weight(window, current, rebalance):
+    ...     return np.full(window.shape[1], 1.0 / window.shape[1])
+    >>> result = run_backtest(returns, dates, {"equal": equal_weight},
+    ...                       BacktestConfig(rebalance="monthly", window=252), assets=table.tickers)
+    >>> len(result.rebalance_dates), str(result.rebalance_dates[0])
+    (23, '2019-01-31')
+    >>> round(float(result.wealth("equal")[-1]), 3)
+    1.41
     """
     started = perf_counter()
     if not isinstance(config, BacktestConfig):

@@ -38,40 +38,105 @@ __all__ = ["MeanFieldAllocation", "annual_moments", "default_prior"]
 
 
 def default_prior() -> EmpiricalPrior:
-    """The moment estimator shared by the mean-field strategy and the skfolio baselines."""
+    """The moment estimator shared by the mean-field strategy and the skfolio baselines.
+
+    Returns
+    -------
+    skfolio.prior.EmpiricalPrior
+        ``EmpiricalPrior(mu_estimator=ShrunkMu(), covariance_estimator=LedoitWolf())``:
+        James-Stein shrunk means and the Ledoit-Wolf covariance.
+
+    References
+    ----------
+    .. [1] O. Ledoit, M. Wolf, "A well-conditioned estimator for large-dimensional
+       covariance matrices", J. Multivar. Anal. 88 (2004).
+    """
     return EmpiricalPrior(mu_estimator=ShrunkMu(), covariance_estimator=LedoitWolf())
 
 
 def annual_moments(X: np.ndarray, periods_per_year: float, prior=None) -> tuple[np.ndarray, np.ndarray]:
-    """(mu (n,), Sigma (n, n)) annualised from periodic returns X (T, n) by the prior (default: shrunk mu, LW)."""
+    """Annualised mean and covariance of periodic returns, estimated by a skfolio prior.
+
+    Parameters
+    ----------
+    X : ndarray, shape (T, n)
+        Periodic simple returns.
+    periods_per_year : float
+        Rows per year (252 for daily returns).
+    prior : skfolio prior, optional
+        Default :func:`default_prior` (shrunk means, Ledoit-Wolf covariance).
+
+    Returns
+    -------
+    mu : ndarray, shape (n,)
+        Annual expected returns.
+    cov : ndarray, shape (n, n)
+        Annual covariance.
+
+    Examples
+    --------
+    >>> from meanfolio.backtest import annual_moments
+    >>> from meanfolio.data import load_sp500
+    >>> returns, _ = load_sp500(["AAPL", "KO", "XOM"], start="2019-01-01", end="2020-12-31").returns()
+    >>> mu, cov = annual_moments(returns, 252)
+    >>> mu.shape, cov.shape
+    ((3,), (3, 3))
+    """
     fitted = (default_prior() if prior is None else prior).fit(X)
     dist = fitted.return_distribution_
     return np.asarray(dist.mu) * periods_per_year, np.asarray(dist.covariance) * periods_per_year
 
 
 class MeanFieldAllocation(BaseOptimization):
-    """Mean-field (or, with ``planner=True``, cooperative) allocation of the crowding game.
+    r"""Mean-field (or, with ``planner=True``, cooperative) allocation of the crowding game, as a skfolio estimator.
+
+    ``fit(X)`` estimates the annual moments :math:`\mu, \Sigma` of the returns X
+    (James-Stein shrunk means, Ledoit-Wolf covariance), follows the mean-field
+    path of :class:`meanfolio.games.AllocationGame` from the current weights over
+    ``holding_period`` years toward the equilibrium
+    :math:`(\gamma\Sigma + \lambda I)^{-1}\mu` (the planner's
+    :math:`(\gamma\Sigma + 2\lambda I)^{-1}\mu`), and projects the holdings on the
+    long-only, fully invested, capped weights closest in the game's metric
+    :math:`\gamma\Sigma + \lambda I` (:func:`closest_feasible`).
 
     Parameters
     ----------
-    risk_aversion, crowding, trading_cost, dispersion, horizon :
-        gamma, lam, kappa, eta and T of :class:`meanfolio.games.AllocationGame` (annual units).
-    holding_period : float
+    risk_aversion, crowding, trading_cost, dispersion, horizon : float
+        :math:`\gamma, \lambda, \kappa, \eta` and T of :class:`meanfolio.games.AllocationGame` (annual units).
+    holding_period : float, default 1/12
         Years until the next rebalance (the part of the equilibrium path traded now).
-    max_weight : float
+    max_weight : float, default 1
         Cap per asset in (0, 1].
-    cardinality : int or None
+    cardinality : int, optional
         At most this many holdings (L-SHADE picks them).
-    planner : bool
+    planner : bool, default False
         The cooperative allocation instead of the Nash one.
-    periods_per_year : float
+    periods_per_year : float, default 252
         Rows of X per year.
-    seed, max_evaluations :
+    seed, max_evaluations : int
         L-SHADE's seed and budget (cardinality only).
     prior_estimator : skfolio prior, optional
         Default: ``EmpiricalPrior(ShrunkMu(), LedoitWolf())``.
-    portfolio_params, fallback, previous_weights, raise_on_failure :
+    portfolio_params, fallback, previous_weights, raise_on_failure
         skfolio's ``BaseOptimization`` arguments (``previous_weights``: the current weights).
+
+    Attributes
+    ----------
+    weights_ : ndarray, shape (n,)
+        The fitted weights.
+
+    See Also
+    --------
+    meanfolio.games.AllocationGame, closest_feasible, make_estimator
+
+    Examples
+    --------
+    >>> from meanfolio.backtest import MeanFieldAllocation
+    >>> from meanfolio.data import load_sp500
+    >>> returns, _ = load_sp500(["AAPL", "KO", "XOM"], start="2019-01-01", end="2020-12-31").returns()
+    >>> model = MeanFieldAllocation(risk_aversion=3.0, crowding=0.1, max_weight=0.6).fit(returns)
+    >>> model.weights_.shape, round(float(model.weights_.sum()), 6)
+    ((3,), 1.0)
     """
 
     def __init__(

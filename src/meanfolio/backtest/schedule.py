@@ -31,23 +31,40 @@ WINDOW_TYPES = ("rolling", "expanding")
 
 @dataclass(frozen=True)
 class BacktestConfig:
-    """Walk-forward backtest settings (validated on construction).
+    r"""Walk-forward backtest settings (validated on construction).
 
-    Attributes
+    Parameters
     ----------
-    rebalance : "daily" | "weekly" | "monthly" | "quarterly" | int
-        Calendar of decision rows, or every ``N >= 1`` return rows (see the module docstring).
-    window : int
+    rebalance : {"daily", "weekly", "monthly", "quarterly"} or int, default "monthly"
+        Decision rows: the last row of each ISO week / calendar month / quarter
+        present in the dates (``"daily"``: every row), or every N >= 1 return
+        rows from row ``window - 1`` (skfolio's ``WalkForward(test_size=N,
+        train_size=window)``). See :func:`rebalance_rows`.
+    window : int, default 756
         Estimation window in return rows (>= 2).
-    window_type : "rolling" | "expanding"
-        ``"rolling"``: the last ``window`` rows up to the decision row; ``"expanding"``: every row from
-        the first one up to the decision row (at least ``window``).
-    cost_bps : float
+    window_type : {"rolling", "expanding"}, default "rolling"
+        ``"rolling"``: the last ``window`` rows up to the decision row;
+        ``"expanding"``: every row from the first one up to the decision row
+        (at least ``window``).
+    cost_bps : float, default 10
         Proportional cost per unit of two-way turnover, in basis points (>= 0).
-    impact : float
-        Quadratic impact coefficient: ``cost += impact * sum_i (dw_i)**2`` (>= 0).
-    periods_per_year : float
+    impact : float, default 0
+        Quadratic impact coefficient: the cost gets
+        :math:`\text{impact} \sum_i (\Delta w_i)^2` (>= 0).
+    periods_per_year : float, default 252
         Return rows per year (> 0), used for annualisation.
+
+    Raises
+    ------
+    ValueError
+        If a setting is out of range.
+
+    Examples
+    --------
+    >>> from meanfolio.backtest import BacktestConfig
+    >>> BacktestConfig(rebalance="quarterly", window=252, cost_bps=5)
+    BacktestConfig(rebalance='quarterly', window=252, window_type='rolling', cost_bps=5.0,
+                   impact=0.0, periods_per_year=252.0)
     """
 
     rebalance: str | int = "monthly"
@@ -81,11 +98,20 @@ class BacktestConfig:
 
 @dataclass(frozen=True)
 class Rebalance:
-    """What a strategy knows about the decision it is asked for.
+    """What a strategy knows about the decision it is asked for (the third argument of a strategy).
 
-    ``index`` is the row of the returns matrix whose close is the decision time (the window ends at this
-    row, inclusive); ``holding_days`` is the number of return rows the new weights are held before the
-    next rebalance (or to the end of the data).
+    Parameters
+    ----------
+    index : int
+        The row of the returns matrix whose close is the decision time (the
+        window ends at this row, inclusive).
+    date : numpy.datetime64
+        Its date.
+    holding_days : int
+        Number of return rows the new weights are held before the next
+        rebalance (or to the end of the data).
+    periods_per_year : float
+        Return rows per year.
     """
 
     index: int
@@ -131,7 +157,35 @@ def _period_keys(dates: np.ndarray, calendar: str) -> np.ndarray:
 
 
 def rebalance_rows(dates: np.ndarray, rebalance: str | int, window: int) -> np.ndarray:
-    """Rows (int64, increasing) whose close is a rebalance decision; see the module docstring."""
+    """Rows whose close is a rebalance decision.
+
+    The first rebalance is the first calendar row with at least ``window``
+    return rows up to and including it; the last row is never a rebalance.
+
+    Parameters
+    ----------
+    dates : ndarray of datetime64, shape (T,)
+        Strictly increasing dates.
+    rebalance : {"daily", "weekly", "monthly", "quarterly"} or int
+        The calendar (see :class:`BacktestConfig`).
+    window : int
+        Estimation window in rows.
+
+    Returns
+    -------
+    ndarray of int64, shape (k,)
+        Increasing row indices.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from meanfolio.backtest import rebalance_rows
+    >>> dates = np.arange("2024-01-01", "2024-04-30", dtype="datetime64[D]")
+    >>> rebalance_rows(dates, "monthly", 20)
+    array([30, 59, 90])
+    >>> rebalance_rows(dates, 30, 20)
+    array([ 19,  49,  79, 109])
+    """
     T = dates.shape[0]
     first = window - 1
     if isinstance(rebalance, str) and rebalance != "daily":

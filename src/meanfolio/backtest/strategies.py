@@ -39,6 +39,7 @@ from .estimator import MeanFieldAllocation, default_prior
 
 __all__ = ["GAME_STRATEGIES", "STRATEGIES", "estimator_strategy", "make_estimator"]
 
+#: The keys of the built-in strategies, in the order of the reports (see :func:`make_estimator`).
 STRATEGIES = (
     "mean_field",
     "cooperative",
@@ -54,8 +55,42 @@ GAME_STRATEGIES = ("mean_field", "cooperative")
 
 def make_estimator(name: str, game: dict, *, max_weight: float = 1.0, cardinality: int | None = None,
                    periods_per_year: float = 252.0):  # fmt: skip
-    """The skfolio estimator of strategy ``name``; ``game`` holds MeanFieldAllocation's game parameters
-    (risk_aversion, crowding, trading_cost, dispersion, horizon, seed, max_evaluations)."""
+    """The skfolio estimator of a backtest strategy, by key.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`STRATEGIES`: ``"mean_field"``, ``"cooperative"``
+        (:class:`MeanFieldAllocation`), ``"equal_weight"``,
+        ``"inverse_volatility"``, ``"min_variance"``, ``"mean_variance"``
+        (``MeanRisk`` with risk aversion gamma/2, Markowitz with the game's
+        moments), ``"hrp"`` (hierarchical risk parity).
+    game : dict
+        :class:`MeanFieldAllocation`'s game parameters (``risk_aversion``,
+        ``crowding``, ``trading_cost``, ``dispersion``, ``horizon``, ``seed``,
+        ``max_evaluations``); the baselines only read ``risk_aversion``.
+    max_weight : float, default 1
+        Cap per asset.
+    cardinality : int, optional
+        Holdings limit (game strategies only).
+    periods_per_year : float, default 252
+        Rows per year.
+
+    Returns
+    -------
+    skfolio.optimization.BaseOptimization
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a strategy.
+
+    Examples
+    --------
+    >>> from meanfolio.backtest import make_estimator
+    >>> make_estimator("mean_field", {"crowding": 0.2})
+    MeanFieldAllocation(crowding=0.2)
+    """
     if name in GAME_STRATEGIES:
         return MeanFieldAllocation(
             **game, max_weight=max_weight, cardinality=cardinality, planner=name == "cooperative",
@@ -85,6 +120,16 @@ def estimator_strategy(estimator) -> Callable:
     A :class:`MeanFieldAllocation` also gets the current (drifted) weights and
     the holding period, so it trades along the game's path; the first
     rebalance (from cash) goes to the constrained equilibrium.
+
+    Parameters
+    ----------
+    estimator : skfolio.optimization.BaseOptimization
+        The estimator (cloned at every rebalance).
+
+    Returns
+    -------
+    callable
+        ``strategy(window, current, rebalance) -> weights (n,)`` for :func:`run_backtest`.
     """
     trades_along_path = isinstance(estimator, MeanFieldAllocation)
 

@@ -122,13 +122,14 @@ def read_prices(
 
     Examples
     --------
-    >>> import os, tempfile
+    >>> import os, shutil, tempfile
     >>> from meanfolio.data import load_sp500, read_prices, write_prices
     >>> folder = tempfile.mkdtemp()
     >>> path = write_prices(load_sp500(["KO", "PEP"], end="1990-03-30"), os.path.join(folder, "prices.csv"))
     >>> table = read_prices(path)
     >>> table.tickers, table.prices.shape
     (('KO', 'PEP'), (63, 2))
+    >>> shutil.rmtree(folder)
     """
     import polars as pl
 

@@ -4,7 +4,7 @@ Each manager holds x in R^d (fractions of wealth per asset), trades at the
 rate alpha = dx/dt (plus optional order-flow noise sigma dW, independent
 across managers), and maximises
 
-    E int_0^T [ x.(mu - lam xbar_t) - (gamma/2) x'Sigma x - (eta/2)|x - xbar_t|^2 - (kappa/2)|alpha|^2 ] dt,
+    E int_0^T [ x.(mu - lam xbar_t) - (gamma/2) x'Sigma x - (eta/2)||x - xbar_t||^2 - (kappa/2)||alpha||^2 ] dt,
 
 where xbar_t is the crowd's mean holding: when everyone buys the same asset
 its future return falls by ``lam`` per unit of crowd holding (crowding),
@@ -19,7 +19,7 @@ the symmetric point x = xbar (eta drops out)
 
 With N managers xbar contains the manager's own holding, whose marginal
 effect on its return adds lam x/N:  x_N = (gamma Sigma + lam (1 + 1/N) I)^-1 mu.
-A planner who maximises the common utility W(x) = x.mu - lam|x|^2 - (gamma/2)
+A planner who maximises the common utility W(x) = x.mu - lam ||x||^2 - (gamma/2)
 x'Sigma x internalises the crowding fully:  x_C = (gamma Sigma + 2 lam I)^-1 mu.
 Crowding acts like ridge shrinkage of the Markowitz weights (gamma Sigma)^-1 mu.
 
@@ -91,28 +91,95 @@ def _check_covariance(cov, d: int) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class AllocationGame:
-    """The allocation game (see the module docstring for the model and the formulas).
+    r"""The d-asset allocation game of N portfolio managers under crowding.
+
+    Each manager holds :math:`x \in \mathbb{R}^d` (fractions of wealth per
+    asset), trades at the rate :math:`\alpha = \dot x` (plus optional order-flow
+    noise :math:`\sigma\, dW`) and maximises
+
+    .. math::
+
+        \mathbb{E} \int_0^T \Big[ x \cdot (\mu - \lambda \bar x_t)
+        - \tfrac{\gamma}{2} x^\top \Sigma x - \tfrac{\eta}{2} \lVert x - \bar x_t \rVert^2
+        - \tfrac{\kappa}{2} \lVert \alpha \rVert^2 \Big] dt,
+
+    where :math:`\bar x_t` is the crowd's mean holding. The static equilibria
+    are ridge-shrunk Markowitz weights,
+
+    .. math::
+
+        x_{MF} = (\gamma \Sigma + \lambda I)^{-1} \mu, \quad
+        x_N = (\gamma \Sigma + \lambda (1 + 1/N) I)^{-1} \mu, \quad
+        x_C = (\gamma \Sigma + 2 \lambda I)^{-1} \mu,
+
+    (mean field, N players, cooperative planner) and the dynamic equilibrium is
+    solved in closed form along the principal portfolios
+    :math:`y = Q^\top x` of :math:`\Sigma = Q\, \mathrm{diag}(s)\, Q^\top` (Riccati
+    solutions :math:`p(t) = \kappa \omega \tanh(\omega (T - t))`,
+    :math:`\omega = \sqrt{(\gamma s + \eta)/\kappa}`).
 
     Parameters
     ----------
-    mu : array (d,)
-        Expected excess returns per unit time (e.g. annualised).
-    cov : array (d, d)
-        Covariance of returns per unit time; symmetric positive semi-definite.
+    mu : array_like, shape (d,)
+        Expected excess returns :math:`\mu` per unit time (e.g. annualised).
+    cov : array_like, shape (d, d)
+        Covariance :math:`\Sigma` of returns per unit time; symmetric positive
+        semi-definite.
     risk_aversion : float
-        gamma > 0.
+        :math:`\gamma > 0`.
     crowding : float
-        lam >= 0: the fall of an asset's return per unit of the crowd's mean holding.
+        :math:`\lambda \ge 0`: the fall of an asset's return per unit of the
+        crowd's mean holding.
     trading_cost : float
-        kappa > 0: the cost (kappa/2)|alpha|^2 of trading at rate alpha.
-    dispersion : float
-        eta >= 0: the penalty (eta/2)|x - xbar|^2 for standing apart from the crowd.
-    horizon : float
-        T > 0, in the time unit of mu and cov.
-    volatility : float
-        sigma >= 0: order-flow noise on each manager's holdings, dx = alpha dt + sigma dW.
-    assets : list of str, optional
-        Names for tables and figures.
+        :math:`\kappa > 0`: the cost :math:`(\kappa/2) \lVert\alpha\rVert^2` of
+        trading at rate :math:`\alpha` (Almgren-Chriss temporary impact).
+    dispersion : float, default 0
+        :math:`\eta \ge 0`: the penalty :math:`(\eta/2) \lVert x - \bar x\rVert^2`
+        for standing apart from the crowd.
+    horizon : float, default 1
+        :math:`T > 0`, in the time unit of ``mu`` and ``cov``.
+    volatility : float, default 0
+        :math:`\sigma \ge 0`: order-flow noise on each manager's holdings,
+        :math:`dx = \alpha\, dt + \sigma\, dW`.
+    assets : sequence of str, optional
+        Names of the d assets, for tables and figures.
+
+    Raises
+    ------
+    ValueError
+        If a parameter is out of range, ``cov`` is not symmetric positive
+        semi-definite, ``assets`` has the wrong length, or ``cov`` is singular
+        while ``crowding = 0``.
+
+    See Also
+    --------
+    solve_allocation_pde : The same game by the finite-difference MFG solver.
+    allocation_epsilon_nash : The epsilon-Nash gap of N managers.
+    simulate_managers : Monte Carlo of N managers.
+
+    References
+    ----------
+    .. [1] J.-M. Lasry, P.-L. Lions, "Mean field games", Jpn. J. Math. 2 (2007).
+    .. [2] P. Cardaliaguet, C.-A. Lehalle, "Mean field game of controls and an
+       application to trade crowding", Math. Financ. Econ. 12 (2018).
+    .. [3] R. Almgren, N. Chriss, "Optimal execution of portfolio transactions",
+       J. Risk 3 (2001).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from meanfolio.games import AllocationGame
+    >>> game = AllocationGame([0.05, 0.03], [[0.04, 0.01], [0.01, 0.09]],
+    ...                       risk_aversion=2.0, crowding=0.1, trading_cost=0.5)
+    >>> game.markowitz().round(4)
+    array([0.6, 0.1])
+    >>> game.equilibrium().round(4)          # crowding shrinks the weights
+    array([0.268, 0.088])
+    >>> game.cooperative().round(4)
+    array([0.1736, 0.0698])
+    >>> sol = game.solve(np.zeros(2), nt=50)  # the dynamic equilibrium from x0 = 0
+    >>> sol.mean.shape
+    (51, 2)
     """
 
     mu: np.ndarray
@@ -161,11 +228,26 @@ class AllocationGame:
 
     @classmethod
     def from_returns(cls, returns, *, periods_per_year: float = 252.0, assets=None, **params) -> AllocationGame:
-        """A game whose mu and cov are estimated from periodic returns (T, d), annualised.
+        """A game whose ``mu`` and ``cov`` are estimated from periodic returns, annualised.
 
-        mu is the sample mean times ``periods_per_year``; cov the Ledoit-Wolf
-        shrinkage estimate (scikit-learn's ``LedoitWolf``) times ``periods_per_year``.
-        The other parameters are passed to the constructor.
+        ``mu`` is the sample mean times ``periods_per_year``; ``cov`` the
+        Ledoit-Wolf shrinkage estimate (scikit-learn's
+        :class:`~sklearn.covariance.LedoitWolf`) times ``periods_per_year``.
+
+        Parameters
+        ----------
+        returns : array_like, shape (n_periods, d)
+            Simple periodic returns, at least 2 rows.
+        periods_per_year : float, default 252
+            Periods per year (252 for daily returns).
+        assets : sequence of str, optional
+            Asset names.
+        **params
+            The other constructor arguments (``risk_aversion``, ``crowding``, ...).
+
+        Returns
+        -------
+        AllocationGame
         """
         from sklearn.covariance import LedoitWolf
 
@@ -179,7 +261,10 @@ class AllocationGame:
     # -- the principal portfolios ------------------------------------------
     @cached_property
     def eigen(self) -> tuple[np.ndarray, np.ndarray]:
-        """(s (d,), Q (d, d)): Sigma = Q diag(s) Q', columns the principal portfolios, largest variance first."""
+        """``(s, Q)``: :math:`\\Sigma = Q\\, \\mathrm{diag}(s)\\, Q^\\top`.
+
+        s of shape (d,) in descending order, Q (d, d) with the principal portfolios as columns.
+        """
         s, Q = np.linalg.eigh(self.cov)
         return np.maximum(s[::-1], 0.0), np.ascontiguousarray(Q[:, ::-1])
 
@@ -203,37 +288,65 @@ class AllocationGame:
         return Q @ ((Q.T @ self.mu) / (self.risk_aversion * s + shift))
 
     def equilibrium(self, n_players: int | None = None) -> np.ndarray:
-        """Static equilibrium holdings (d,): (gamma Sigma + lam (1 + 1/N) I)^-1 mu; N = None is the mean field."""
+        """Static equilibrium holdings :math:`(\\gamma \\Sigma + \\lambda (1 + 1/N) I)^{-1} \\mu`.
+
+        Parameters
+        ----------
+        n_players : int, optional
+            N >= 1; None (default) is the mean field, :math:`(\\gamma\\Sigma + \\lambda I)^{-1}\\mu`.
+
+        Returns
+        -------
+        ndarray, shape (d,)
+            Holdings as fractions of wealth per asset.
+        """
         if n_players is None:
             return self._solve_shifted(self.crowding)
         n = check_integer("n_players", n_players, low=1)
         return self._solve_shifted(self.crowding * (1.0 + 1.0 / n))
 
     def cooperative(self) -> np.ndarray:
-        """The planner's holdings (d,): (gamma Sigma + 2 lam I)^-1 mu."""
+        """The planner's holdings :math:`(\\gamma \\Sigma + 2 \\lambda I)^{-1} \\mu`, shape (d,)."""
         return self._solve_shifted(2.0 * self.crowding)
 
     def markowitz(self) -> np.ndarray:
-        """Holdings without crowding (d,): (gamma Sigma)^-1 mu; needs a regular cov."""
+        """Holdings without crowding, :math:`(\\gamma \\Sigma)^{-1} \\mu`, shape (d,).
+
+        Raises ValueError for a singular ``cov``.
+        """
         s, _ = self.eigen
         if s.min() <= 1e-14 * max(1.0, s.max()):
             raise ValueError("cov is singular, which is not allowed for markowitz(): expected a positive definite cov")
         return self._solve_shifted(0.0)
 
     def welfare(self, x) -> float:
-        """Utility rate of each manager when all hold x: x.mu - lam |x|^2 - (gamma/2) x'Sigma x."""
+        """Utility rate of each manager when all hold x.
+
+        :math:`W(x) = x \\cdot \\mu - \\lambda \\lVert x\\rVert^2 - \\tfrac{\\gamma}{2} x^\\top \\Sigma x`.
+        """
         x = check_array("x", x, shape=(self.n_assets,))
         return float(x @ self.mu - self.crowding * x @ x - 0.5 * self.risk_aversion * x @ self.cov @ x)
 
     def price_of_anarchy(self) -> float:
-        """welfare(cooperative) / welfare(mean-field equilibrium) (>= 1; 1 without crowding)."""
+        """``welfare(cooperative()) / welfare(equilibrium())``: at least 1, equal to 1 without crowding."""
         return self.welfare(self.cooperative()) / self.welfare(self.equilibrium())
 
     # -- the dynamic game -----------------------------------------------------
     def principal_path(self, y0: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Closed form along the principal portfolios at times t (k,): (p, ybar, b), each (k, d).
+        """Closed form along the principal portfolios at the times ``t``.
 
-        ``y0 = Q' x0`` (d,) is the crowd's initial mean in principal coordinates.
+        Parameters
+        ----------
+        y0 : ndarray, shape (d,)
+            The crowd's initial mean in principal coordinates, ``Q.T @ x0``.
+        t : ndarray, shape (k,)
+            Times in [0, T].
+
+        Returns
+        -------
+        p, ybar, b : ndarray, each shape (k, d)
+            The Riccati gain, the crowd's mean and the offset of the feedback per
+            principal portfolio.
         """
         s, Q = self.eigen
         T, kappa = self.horizon, self.trading_cost
@@ -246,10 +359,21 @@ class AllocationGame:
         return p, mean_y, (p - r) * mean_y + r * target
 
     def solve(self, x0, nt: int = 200, *, initial_variance: float = 0.0) -> AllocationSolution:
-        """The dynamic mean-field equilibrium from mean holdings ``x0`` on nt steps of [0, T] (closed form).
+        """The dynamic mean-field equilibrium from the mean holdings ``x0`` (closed form).
 
-        ``initial_variance`` is the variance of each manager's initial holding
-        around x0 per principal portfolio (it only shapes ``crowd_variance``).
+        Parameters
+        ----------
+        x0 : array_like, shape (d,)
+            The crowd's mean initial holdings.
+        nt : int, default 200
+            Number of time steps on [0, T] (the grid has nt + 1 points).
+        initial_variance : float, default 0
+            Variance of each manager's initial holding around ``x0`` per principal
+            portfolio (it only shapes ``crowd_variance``).
+
+        Returns
+        -------
+        AllocationSolution
         """
         x0 = check_array("x0", x0, shape=(self.n_assets,))
         nt = check_integer("nt", nt, low=1)
@@ -274,14 +398,14 @@ class AllocationGame:
         )
 
     def epsilon_nash(self, x0, n_players=None, *, initial_variance: float = 0.0):
-        """The epsilon-Nash gap of the mean-field feedback for N managers (see ``allocation_players``)."""
+        """The epsilon-Nash gap of the mean-field feedback for N managers; see :func:`allocation_epsilon_nash`."""
         from .allocation_players import DEFAULT_PLAYERS, allocation_epsilon_nash
 
         counts = DEFAULT_PLAYERS if n_players is None else n_players
         return allocation_epsilon_nash(self, x0, counts, initial_variance=initial_variance)
 
     def simulate(self, n_players: int, x0, *, seed=None, nt: int = 200, n_paths: int = 1, **options):
-        """N managers trading with the mean-field feedback from ``x0`` (see ``simulate_managers``)."""
+        """N managers trading with the mean-field feedback from ``x0``; see :func:`simulate_managers`."""
         from .allocation_players import simulate_managers
 
         return simulate_managers(self.solve(x0, nt), n_players, seed=seed, n_paths=n_paths, **options)
@@ -289,22 +413,28 @@ class AllocationGame:
 
 @dataclass
 class AllocationSolution:
-    """The dynamic mean-field equilibrium of an :class:`AllocationGame`.
+    r"""The dynamic mean-field equilibrium of an :class:`AllocationGame`.
+
+    The optimal feedback is :math:`\alpha^*(t, x) = (b(t) - P(t) x)/\kappa` and the
+    crowd is Gaussian, :math:`N(\bar x_t, Q\, \mathrm{diag}(v_t)\, Q^\top)`.
 
     Attributes
     ----------
-    t : ndarray (nt+1,)
-    mean : ndarray (nt+1, d)
-        The crowd's mean holdings xbar(t).
-    offset : ndarray (nt+1, d)
-        b(t) of the feedback alpha*(t, x) = (b(t) - P(t) x)/kappa.
-    gain_eigenvalues : ndarray (nt+1, d)
-        P(t) = Q diag(gain_eigenvalues[n]) Q' (Q: ``game.eigen[1]``).
-    mean_principal, offset_principal : ndarray (nt+1, d)
-        xbar and b in principal-portfolio coordinates y = Q'x.
-    crowd_variance : ndarray (nt+1, d)
-        Variance of the managers' holdings of each principal portfolio (the
-        crowd is N(xbar, Q diag(v) Q')).
+    game : AllocationGame
+        The game solved.
+    t : ndarray, shape (nt+1,)
+        Time grid on [0, T].
+    mean : ndarray, shape (nt+1, d)
+        The crowd's mean holdings :math:`\bar x(t)`.
+    offset : ndarray, shape (nt+1, d)
+        :math:`b(t)` of the feedback.
+    gain_eigenvalues : ndarray, shape (nt+1, d)
+        :math:`P(t_n) = Q\, \mathrm{diag}(g_n)\, Q^\top` with :math:`g_n` = ``gain_eigenvalues[n]``
+        and Q = ``game.eigen[1]``.
+    mean_principal, offset_principal : ndarray, shape (nt+1, d)
+        :math:`\bar x` and b in principal-portfolio coordinates :math:`y = Q^\top x`.
+    crowd_variance : ndarray, shape (nt+1, d)
+        Variance :math:`v_t` of the managers' holdings of each principal portfolio.
     """
 
     game: AllocationGame
@@ -331,7 +461,10 @@ class AllocationSolution:
         return (Q * self.gain_eigenvalues[n]) @ Q.T
 
     def control(self, n: int, x) -> np.ndarray:
-        """alpha*(t_n, x) = (b - P x)/kappa for holdings x of shape (..., d)."""
+        """The optimal trading rate :math:`\\alpha^*(t_n, x) = (b(t_n) - P(t_n) x)/\\kappa`.
+
+        x has shape (..., d).
+        """
         n = check_integer("n", n, low=0, high=self.t.size - 1)
         x = np.asarray(x, dtype=np.float64)
         _, Q = self.game.eigen

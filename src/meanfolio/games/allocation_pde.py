@@ -14,9 +14,9 @@ game exactly, so the two must agree up to the scheme's first-order error.
 The PDE also gives the crowd's density m(t, y), not only its mean.
 
 Beyond quadratic costs the PDE route is the model: ``Linear(speed)`` is a
-participation cap |alpha| <= speed (no other trading cost; kappa only scales
+participation cap ``|alpha| <= speed`` (no other trading cost; kappa only scales
 the cost), ``PowerLaw(3)`` a square-root-law impact with cost
-(2 kappa/3)|alpha|^(3/2) (H = |p|^3/3 after the same scaling). The split into
+``(2 kappa/3)|alpha|^(3/2)`` (``H = |p|^3/3`` after the same scaling). The split into
 principal portfolios is then an approximation: a non-quadratic cost of the
 trading rate vector does not separate along the eigenvectors of Sigma (it
 does for costs that are sums over principal portfolios).
@@ -45,20 +45,24 @@ __all__ = ["AllocationPDE", "solve_allocation_pde"]
 
 @dataclass
 class AllocationPDE:
-    """The PDE route: one 1D mean-field game per principal portfolio.
+    r"""The PDE route of the allocation game: one 1D mean-field game per principal portfolio.
+
+    Returned by :func:`solve_allocation_pde`.
 
     Attributes
     ----------
-    components : ndarray (k,)
+    components : ndarray, shape (k,)
         Principal portfolios solved, 0 = the largest variance.
     solutions : list of MFGSolution
         Per component: u (= value / kappa), m, alpha on its own grid.
-    mean : ndarray (nt, k)
-        Mean holding of each principal portfolio, int y m(t, y) dy.
-    exact_mean : ndarray (nt, k)
+    mean : ndarray, shape (nt, k)
+        Mean holding of each principal portfolio, :math:`\int y\, m(t, y)\, dy`.
+    exact_mean : ndarray, shape (nt, k)
         The Riccati route's mean on the same times (quadratic cost only; else nan).
-    variance, exact_variance : ndarray (nt, k)
+    variance, exact_variance : ndarray, shape (nt, k)
         The crowd's variance from the PDE and from the closed form.
+    converged : bool
+        Whether every component's solve converged.
     """
 
     components: np.ndarray
@@ -71,7 +75,7 @@ class AllocationPDE:
 
     @property
     def mean_error(self) -> float:
-        """max over t and components of |mean - exact_mean|."""
+        """The largest error of the PDE mean, ``max(abs(mean - exact_mean))`` over t and components."""
         return float(np.max(np.abs(self.mean - self.exact_mean)))
 
     def plot(self, path=None, component: int = 0):
@@ -123,24 +127,54 @@ def solve_allocation_pde(
     tolerance: float = 1e-9,
     width: float = 6.0,
 ) -> AllocationPDE:
-    """Solve the allocation game's principal-portfolio games with ``solve_mfg``.
+    r"""Solve the allocation game's principal-portfolio games with :func:`~meanfolio.mfg.solve_mfg`.
+
+    Along a principal portfolio :math:`y` (variance :math:`s`) the game is the
+    one-dimensional MFG
+
+    .. math::
+
+        -\partial_t u + H(\partial_y u) = \frac{\sigma^2}{2}\partial_{yy} u
+        - \frac{1}{\kappa}\Big(\mu_y y - \tfrac{\gamma s}{2} y^2 - \tfrac{\eta}{2}(y - \bar y)^2
+        - \lambda \bar y y\Big),
+
+    with :math:`u` the value divided by :math:`\kappa` and :math:`H(p) = p^2/2` for
+    the Almgren-Chriss cost; the result is compared with the closed form of
+    :meth:`AllocationGame.solve`.
 
     Parameters
     ----------
     game : AllocationGame
-    x0 : array (d,)
+        The game.
+    x0 : array_like, shape (d,)
         The crowd's mean initial holdings; each manager starts at x0 plus
-        N(0, spread^2) along every principal portfolio (m0 Gaussian).
+        :math:`N(0, s^2)` (s = ``spread``) along every principal portfolio (m0 Gaussian).
     components : sequence of int, optional
         Principal portfolios to solve, 0 = largest variance (default: all).
-    nx, nt : int
+    nx, nt : int, default 200, 100
         Grid points in y and in time (nt - 1 implicit steps), as in ``MFGConfig``.
-    spread : float
+    spread : float, default 0.05
         > 0, the standard deviation of the initial holdings.
     hamiltonian : Hamiltonian, default Quadratic()
-        The trading cost after dividing by kappa (see the module docstring).
-    width : float
-        The box is the exact mean path +- ``width`` times the largest exact standard deviation.
+        The trading cost after dividing by kappa.
+    tolerance : float, default 1e-9
+        The solver's tolerance.
+    width : float, default 6
+        >= 2: the box is the exact mean path +- ``width`` times the largest exact
+        standard deviation.
+
+    Returns
+    -------
+    AllocationPDE
+
+    Raises
+    ------
+    ValueError
+        If ``spread``, ``width``, ``nx``, ``nt`` or ``components`` is out of range.
+
+    See Also
+    --------
+    AllocationGame.solve : The closed form.
     """
     spread = check_number("spread", spread, low=0, low_inclusive=False)
     width = check_number("width", width, low=2)

@@ -36,7 +36,36 @@ def check_player_counts(n_players) -> np.ndarray:
 
 
 def fit_rate(n_players, gap, *, n_min: int = 1) -> float:
-    """Least-squares slope of log(gap) against log(N) over the counts N >= n_min."""
+    r"""Least-squares slope of :math:`\log \varepsilon_N` against :math:`\log N`.
+
+    Fits :math:`\varepsilon_N \approx C N^{r}` over the counts :math:`N \ge` ``n_min``
+    with a positive gap.
+
+    Parameters
+    ----------
+    n_players : array_like, shape (k,)
+        Player counts N.
+    gap : array_like, shape (k,)
+        The gaps :math:`\varepsilon_N`.
+    n_min : int, default 1
+        Smallest N used in the fit.
+
+    Returns
+    -------
+    float
+        The fitted rate r.
+
+    Raises
+    ------
+    ValueError
+        If fewer than two counts with N >= n_min have a positive gap.
+
+    Examples
+    --------
+    >>> from meanfolio.games import fit_rate
+    >>> fit_rate([10, 100, 1000], [1e-2, 1e-4, 1e-6])
+    -2.0
+    """
     n = np.asarray(n_players, dtype=float)
     gap = check_array("gap", gap, shape=(n.size,))
     keep = (n >= n_min) & (gap > 0)
@@ -48,24 +77,38 @@ def fit_rate(n_players, gap, *, n_min: int = 1) -> float:
 
 @dataclass
 class EpsilonNash:
-    """The epsilon-Nash gap of the mean-field feedback in the N-player game.
+    r"""The epsilon-Nash gap of the mean-field feedback in the N-player game.
+
+    .. math::
+
+        \varepsilon_N = J_N(\text{mean-field feedback}) - J_N(\text{best response}) \ge 0,
+
+    what one player gains by its best response while the N - 1 others play the
+    mean-field feedback, with its decay :math:`\varepsilon_N \approx C N^{r}`.
 
     Attributes
     ----------
     game : str
-    n_players : ndarray (k,)
+        The game's name.
+    n_players : ndarray, shape (k,)
         Player counts N.
-    gap : ndarray (k,)
-        eps_N, in the game's cost units per player (the best response's gain).
+    gap : ndarray, shape (k,)
+        :math:`\varepsilon_N`, in the game's cost units per player.
     derived_rate : float
-        The exponent derived for the game (gap ~ C N^derived_rate).
+        The exponent r derived for the game.
     fitted_rate : float
         Least-squares slope over N >= ``fit_from`` (nan with fewer than two such counts).
     fit_from : int
+        Smallest N in the fit.
     method : str
         How the gaps were computed.
     derivation : str
         One line on where the derived rate comes from.
+
+    See Also
+    --------
+    fit_rate
+    allocation_epsilon_nash, systemic_risk_epsilon_nash, trade_crowding_epsilon_nash
     """
 
     game: str
@@ -109,7 +152,7 @@ class EpsilonNash:
         }
 
     def plot(self, ax=None):
-        """Log-log plot of eps_N with the fitted and derived slopes; returns the figure."""
+        """Log-log plot of the gap against N with the fitted and derived slopes; returns the figure."""
         from meanfolio.plotting import new_figure
 
         if ax is None:

@@ -55,7 +55,57 @@ _MAX_STORED = 2_000_000  # floats of stored paths in a simulation (16 MB)
 
 @dataclass(frozen=True)
 class SystemicRiskModel:
-    """Parameters of the model (see the module): a, q >= 0, eps >= q^2, c >= 0, sigma >= 0, horizon T > 0."""
+    r"""The systemic risk game of Carmona, Fouque & Sun (2015): banks lending to and borrowing from each other.
+
+    N banks with log-monetary reserves :math:`X^i` lend and borrow at rate
+    :math:`a` and control a further rate :math:`\alpha^i`,
+
+    .. math::
+
+        dX^i_t = [a (\bar X_t - X^i_t) + \alpha^i_t]\, dt + \sigma\, dW^i_t,
+
+    each minimising
+
+    .. math::
+
+        J^i = \mathbb{E}\Big[\int_0^T \big(\tfrac12 \alpha^2 - q \alpha (\bar X - X^i)
+        + \tfrac{\varepsilon}{2} (\bar X - X^i)^2\big) dt + \tfrac{c}{2} (\bar X_T - X^i_T)^2\Big].
+
+    The Nash feedback is :math:`\alpha^i = (q + (1 - 1/N)\eta_t)(\bar X - X^i)` with
+
+    .. math::
+
+        \dot\eta = 2 (a + q) \eta + (1 - 1/N^2) \eta^2 - (\varepsilon - q^2), \qquad \eta_T = c,
+
+    solved explicitly (:meth:`eta`); the mean field replaces :math:`1 - 1/N` and
+    :math:`1 - 1/N^2` by 1.
+
+    Parameters
+    ----------
+    a : float
+        Lending rate :math:`a \ge 0` (1/time).
+    q : float
+        Incentive :math:`q \ge 0` to lend and borrow (1/time).
+    epsilon : float
+        Penalty :math:`\varepsilon \ge q^2` on the distance to the mean (cost per squared log-reserve).
+    c : float
+        Terminal penalty :math:`c \ge 0`.
+    sigma : float
+        Volatility :math:`\sigma \ge 0` of the reserves (log units per square-root time).
+    horizon : float
+        :math:`T > 0`.
+
+    Raises
+    ------
+    ValueError
+        If a parameter is negative, ``horizon <= 0`` or :math:`q^2 > \varepsilon`
+        (the running cost would not be convex).
+
+    References
+    ----------
+    .. [1] R. Carmona, J.-P. Fouque, L.-H. Sun, "Mean field games and systemic
+       risk", Commun. Math. Sci. 13(4), 911-933 (2015).
+    """
 
     a: float
     q: float
@@ -83,7 +133,10 @@ class SystemicRiskModel:
         return A, C, k, math.sqrt(k * k + A * C)
 
     def eta(self, t, n_players: int | None = None) -> np.ndarray:
-        """eta_t of the N-player game (None: the mean field) by the explicit solution, same shape as t."""
+        """The Riccati solution :math:`\\eta_t` of the N-player game (None: the mean field), explicit.
+
+        Same shape as ``t``.
+        """
         A, C, k, root = self._coefficients(n_players)
         tau = self.horizon - np.asarray(t, dtype=np.float64)
         s = 2.0 * root  # delta+ - delta-
@@ -93,7 +146,10 @@ class SystemicRiskModel:
         return (C * phi - self.c * k * phi + self.c * psi) / (k * phi + psi + self.c * A * phi)
 
     def eta_stationary(self, n_players: int | None = None) -> float:
-        """lim eta as T - t -> infinity: the positive root (eps - q^2) / (a + q + sqrt(R)) (inf if a + q = R = 0)."""
+        """The limit of :math:`\\eta_t` as :math:`T - t \\to \\infty`.
+
+        :math:`\\eta^* = (\\varepsilon - q^2)/(a + q + \\sqrt{R})` (inf if a + q = R = 0).
+        """
         _, C, k, root = self._coefficients(n_players)
         return C / (k + root) if k + root > 0 else (0.0 if C == 0 else math.inf)
 
@@ -109,26 +165,33 @@ def _weight(n_players: int | None) -> float:
 
 @dataclass
 class SystemicRiskSimulation:
-    """Euler-Maruyama paths of N banks playing a feedback (see :meth:`SystemicRiskSolution.simulate`).
+    r"""Euler-Maruyama paths of N banks playing a feedback, from :meth:`SystemicRiskSolution.simulate`.
 
     Attributes
     ----------
-    t : ndarray (nt + 1,)
-    paths : ndarray (stored_paths, nt + 1, n_banks)
-        X^i_t of the first ``stored_paths`` paths (all of them unless n_paths (nt + 1) n_banks > 2e6).
-    terminal : ndarray (n_paths, n_banks)
-        X^i_T of every path.
-    default_time : ndarray (n_paths, n_banks)
-        First grid time with X^i_t <= default_level (nan: no default by T). Defaulted banks stay in the
-        system, as in the paper's simulations: a default is a first-passage marker.
-    defaults : ndarray (n_paths,) of int
+    t : ndarray, shape (nt + 1,)
+        Time grid.
+    paths : ndarray, shape (stored_paths, nt + 1, n_banks)
+        :math:`X^i_t` of the first ``stored_paths`` paths (all of them unless
+        n_paths (nt + 1) n_banks > 2e6).
+    terminal : ndarray, shape (n_paths, n_banks)
+        :math:`X^i_T` of every path.
+    default_time : ndarray, shape (n_paths, n_banks)
+        First grid time with :math:`X^i_t \le` ``default_level`` (nan: no default by T).
+        Defaulted banks stay in the system, as in the paper's simulations: a
+        default is a first-passage marker.
+    defaults : ndarray of int, shape (n_paths,)
         Number of banks that defaulted by T, per path.
-    systemic : ndarray (n_paths,) of bool
+    systemic : ndarray of bool, shape (n_paths,)
         Systemic event: at least ceil(systemic_share n_banks) banks defaulted by T.
     systemic_fraction : float
         Fraction of paths with a systemic event.
-    mean_hit : ndarray (n_paths,) of bool
-        Whether the empirical mean Xbar reached default_level (Fouque-Sun's systemic event).
+    mean_hit : ndarray of bool, shape (n_paths,)
+        Whether the empirical mean :math:`\bar X` reached ``default_level`` (Fouque-Sun's systemic event).
+    default_level : float
+        The default level of the log-reserves.
+    systemic_share : float
+        The share of banks whose default makes a systemic event.
     """
 
     t: np.ndarray
@@ -172,19 +235,21 @@ class SystemicRiskSimulation:
 
 @dataclass
 class SystemicRiskSolution:
-    """The Nash (or mean-field) feedback of the systemic risk game.
+    r"""The Nash (or mean-field) feedback of the systemic risk game, from :func:`systemic_risk`.
 
     Attributes
     ----------
     model : SystemicRiskModel
-    t : ndarray (nt + 1,)
+        The parameters.
+    t : ndarray, shape (nt + 1,)
         Time grid on [0, T].
-    eta : ndarray (nt + 1,)
-        eta_t by the explicit solution.
+    eta : ndarray, shape (nt + 1,)
+        :math:`\eta_t` by the explicit solution.
     n_players : int or None
         N, None for the mean field.
-    gain : ndarray (nt + 1,)
-        q + (1 - 1/N) eta_t (q + eta_t for the mean field): alpha = gain (Xbar - X).
+    gain : ndarray, shape (nt + 1,)
+        :math:`q + (1 - 1/N)\eta_t` (:math:`q + \eta_t` for the mean field):
+        :math:`\alpha^i = \text{gain}\,(\bar X - X^i)`.
     """
 
     model: SystemicRiskModel
@@ -194,15 +259,26 @@ class SystemicRiskSolution:
     gain: np.ndarray
 
     def control(self, i: int, x, xbar) -> np.ndarray:
-        """alpha = gain[i] (xbar - x) at time index i (x, xbar broadcast together)."""
+        """The control :math:`\\alpha = \\text{gain}_i (\\bar x - x)` at time index i (x, xbar broadcast together)."""
         i = check_integer("i", i, low=0, high=self.t.size - 1)
         return self.gain[i] * (np.asarray(xbar, dtype=np.float64) - np.asarray(x, dtype=np.float64))
 
     def stationary_deviation_variance(self, n_banks: int | None = None) -> float:
-        """Var(X^i - Xbar) when eta sits at eta*: sigma^2 (1 - 1/N) / (2 (a + q + w eta*)).
+        r"""Stationary :math:`\mathrm{Var}(X^i - \bar X)` when :math:`\eta` sits at its limit :math:`\eta^*`.
 
-        X^i - Xbar is an Ornstein-Uhlenbeck process with rate a + gain and noise sigma^2 (1 - 1/N),
-        w = 1 - 1/N for an N-player solution (1 for the mean field). n_banks defaults to n_players.
+        :math:`X^i - \bar X` is an Ornstein-Uhlenbeck process with rate
+        :math:`a + q + w \eta^*` and noise :math:`\sigma^2 (1 - 1/N)`, so the variance is
+        :math:`\sigma^2 (1 - 1/N) / (2 (a + q + w \eta^*))`, with :math:`w = 1 - 1/N`
+        for an N-player solution (1 for the mean field).
+
+        Parameters
+        ----------
+        n_banks : int, optional
+            N; defaults to ``n_players`` (required for a mean-field solution).
+
+        Returns
+        -------
+        float
         """
         n = self.n_players if n_banks is None else check_integer("n_banks", n_banks, low=1)
         if n is None:
@@ -223,7 +299,7 @@ class SystemicRiskSolution:
         }
 
     def plot(self, ax=None, *, label: str | None = None):
-        """eta_t (solid) and the feedback gain (dashed) against t; returns the figure."""
+        """Plot :math:`\\eta_t` (solid) and the feedback gain (dashed) against t; returns the figure."""
         from meanfolio.plotting import new_figure
 
         if ax is None:
@@ -246,13 +322,41 @@ class SystemicRiskSolution:
         nt: int | None = None,
         systemic_share: float = 1.0,
     ) -> SystemicRiskSimulation:
-        """Euler-Maruyama of n_banks banks all playing this feedback alpha^i = gain_t (Xbar - X^i).
+        r"""Euler-Maruyama of ``n_banks`` banks all playing this feedback.
 
-        x0 : float or (n_banks,) starting log-reserves, all above ``default_level``. A mean-field
-        solution is played by any number of banks with their empirical mean; an N-player solution
-        needs n_banks = N. nt (default: this solution's grid) sets the step T / nt; eta is re-evaluated
-        on that grid. The scheme is stable for (a + max gain) T / nt < 2. Same seed, same paths;
-        the noise draws do not depend on the model, so two models share them (common random numbers).
+        The banks play :math:`\alpha^i = \text{gain}_t (\bar X - X^i)`.
+
+        A mean-field solution is played by any number of banks with their
+        empirical mean; an N-player solution needs ``n_banks = N``. The scheme is
+        stable for :math:`(a + \max \text{gain})\, T / nt < 2`. Same seed, same
+        paths; the noise draws do not depend on the model, so two models share them
+        (common random numbers).
+
+        Parameters
+        ----------
+        n_banks : int
+            Number of banks.
+        x0 : float or array_like, shape (n_banks,)
+            Starting log-reserves, all above ``default_level``.
+        seed : int, numpy.random.Generator or None
+            Seed of the Brownian increments.
+        default_level : float
+            Default level of the log-reserves.
+        n_paths : int, default 1
+            Independent paths.
+        nt : int, optional
+            Steps on [0, T] (default: this solution's grid); eta is re-evaluated on that grid.
+        systemic_share : float, default 1
+            In (0, 1]: the share of banks whose default makes a systemic event.
+
+        Returns
+        -------
+        SystemicRiskSimulation
+
+        Raises
+        ------
+        ValueError
+            If an argument is out of range or ``n_banks`` differs from an N-player solution's N.
         """
         m = self.model
         n_banks = check_integer("n_banks", n_banks, low=2 if self.n_players is None else 1)
@@ -309,11 +413,56 @@ class SystemicRiskSolution:
 def systemic_risk(
     a: float, q: float, epsilon: float, c: float, sigma: float, horizon: float, *, n_players=None, nt: int = 200
 ) -> SystemicRiskSolution:
-    """Closed-loop Nash feedback of the N-bank systemic risk game (n_players=None: the mean field).
+    r"""Closed-loop Nash feedback of the N-bank systemic risk game of Carmona, Fouque & Sun (2015).
 
-    Returns eta_t on nt + 1 points of [0, horizon] by the paper's explicit solution (see the module)
-    and the gain q + (1 - 1/N) eta_t of alpha^i = gain (Xbar - X^i). Units: X in log-reserves, t in
-    the time unit of the rates a, q (1/time), eps, c in cost per squared log-reserve.
+    Solves :math:`\dot\eta = 2 (a + q)\eta + (1 - 1/N^2)\eta^2 - (\varepsilon - q^2)`,
+    :math:`\eta_T = c`, by the paper's explicit solution and returns the feedback
+    :math:`\alpha^i = (q + (1 - 1/N)\eta_t)(\bar X - X^i)` (see :class:`SystemicRiskModel`).
+
+    Parameters
+    ----------
+    a, q : float
+        Lending rate and incentive to lend/borrow, >= 0 (1/time).
+    epsilon : float
+        Penalty :math:`\varepsilon \ge q^2` (cost per squared log-reserve).
+    c : float
+        Terminal penalty, >= 0.
+    sigma : float
+        Volatility of the log-reserves, >= 0.
+    horizon : float
+        T > 0, in the time unit of the rates.
+    n_players : int, optional
+        N >= 1; None (default) is the mean field.
+    nt : int, default 200
+        Time steps: :math:`\eta` is returned on nt + 1 points of [0, T].
+
+    Returns
+    -------
+    SystemicRiskSolution
+
+    Raises
+    ------
+    ValueError
+        If a parameter is out of range (see :class:`SystemicRiskModel`).
+
+    See Also
+    --------
+    systemic_risk_epsilon_nash
+
+    References
+    ----------
+    .. [1] R. Carmona, J.-P. Fouque, L.-H. Sun, "Mean field games and systemic
+       risk", Commun. Math. Sci. 13(4), 911-933 (2015).
+
+    Examples
+    --------
+    >>> from meanfolio.games import systemic_risk
+    >>> sol = systemic_risk(a=1.0, q=0.5, epsilon=1.0, c=0.5, sigma=0.2, horizon=1.0, nt=100)
+    >>> round(float(sol.eta[0]), 4), round(float(sol.gain[0]), 4)
+    (0.2399, 0.7399)
+    >>> sim = sol.simulate(10, 0.0, seed=1, default_level=-0.7, n_paths=50)
+    >>> sim.terminal.shape
+    (50, 10)
     """
     model = SystemicRiskModel(a, q, epsilon, c, sigma, horizon)
     n_players = None if n_players is None else check_integer("n_players", n_players, low=1)
@@ -344,31 +493,61 @@ def systemic_risk_epsilon_nash(
     initial_variance: float = 0.0,
     mean: str = "empirical",
 ) -> EpsilonNash:
-    """Gain of one bank's best response when the N - 1 others play the mean-field feedback, exactly.
+    r"""Gain of one bank's best response when the N - 1 others play the mean-field feedback, exactly.
 
-    The others play alpha^j = (q + eta^inf_t)(Xbar^N - X^j) with Xbar^N the N-player empirical mean
-    (``mean="empirical"``) or the mean-field limit mean x0 (``mean="limit"``: alpha^j = (q + eta^inf)(x0 - X^j)).
-    With Z the mean of the others, m = 1 - 1/N, Xbar^N = X^i/N + m Z, the deviator's problem is LQ in
-    X = (X^i, Z) (:mod:`meanfolio.games._lq`, all N in one batch):
+    The others play :math:`\alpha^j = g_t (\bar X^N - X^j)` with
+    :math:`g_t = q + \eta^\infty_t` and :math:`\bar X^N` the N-player empirical
+    mean (``mean="empirical"``), or :math:`\alpha^j = g_t (x_0 - X^j)` with the
+    mean-field limit mean (``mean="limit"``). The deviator's problem is
+    linear-quadratic in :math:`(X^i, Z)`, Z the mean of the others, and is solved
+    for all N in one batch; the gap is
 
-        dX^i = [a m (Z - X^i) + alpha] dt + sigma dW^i
-        dZ   = [(a + g_t)(X^i - Z)/N] dt + dM,   d<M> = sigma^2/(N-1) dt      (empirical)
-        dZ   = [a (X^i - Z)/N + g_t (x0 - Z)] dt + dM                          (limit)
+    .. math::
 
-    with g_t = q + eta^inf_t; the cost alpha^2/2 - q m alpha (Z - X^i) + eps m^2/2 (Z - X^i)^2 puts the cross
-    term in S and c m^2/2 (Z - X^i_T)^2 in G. Every bank starts iid with mean x0 and variance initial_variance.
-    gap_N = cost of the mean-field feedback for the deviator - optimal cost (cost units per bank).
+        \varepsilon_N = J_N(\alpha^{MF}) - \inf_\alpha J_N(\alpha)
+        = \tfrac12 \int_0^T \mathbb{E}\big[(\alpha^{MF}_t - \alpha^*_t)^2\big]\, dt .
 
-    Rate. Empirical mean: everything depends on D = Z - X^i only, a scalar LQ problem
-    dD = -[(a + g_t/N) D + alpha] dt + dM. By certainty equivalence the best response's gain P_t does not depend
-    on the noise, and its Riccati equation differs from the mean-field one by O(1/N) (through m and g/N), so
-    alpha* - alpha^MF = O(1/N) D. The exact LQ identity gap = 1/2 int E[(alpha^MF - alpha*)^2] dt
-    (along the mean-field feedback) then gives gap = O(N^-2) E[D^2] with E[D^2] = O(sigma^2 T + initial_variance):
-    rate -2 with or without noise (the others' mean fluctuates by O(N^-1/2), but the feedback observes
-    it, so it only enters E[D^2]); sigma = 0 with equal starts gives D = 0 and a zero gap. Limit mean: the
-    mean-field feedback ignores Z - x0 = O(N^-1/2), a best response uses it and gains a term quadratic in it:
-    rate -1. The local slope reaches the asymptotic one within ~0.1 from N ~ 10 (the next term is relative
-    O(1/N)), so the fit starts at N = 10.
+    Parameters
+    ----------
+    a, q, epsilon, c, sigma, horizon : float
+        The model (see :class:`SystemicRiskModel`).
+    n_players : sequence of int, default (2, 3, 5, ..., 1000)
+        Strictly increasing counts N >= 2.
+    x0 : float, default 0
+        Mean starting log-reserve of every bank.
+    initial_variance : float, default 0
+        Variance (>= 0) of the iid starts.
+    mean : {"empirical", "limit"}, default "empirical"
+        Which mean the others' feedback observes.
+
+    Returns
+    -------
+    EpsilonNash
+        Gaps in cost units per bank; derived rate -2 (``"empirical"``) or -1 (``"limit"``).
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range.
+
+    Notes
+    -----
+    With the empirical mean everything depends on :math:`D = Z - X^i` only, a
+    scalar LQ problem. By certainty equivalence the best response's gain does not
+    depend on the noise and its Riccati equation differs from the mean-field one
+    by :math:`O(1/N)`, so :math:`\alpha^* - \alpha^{MF} = O(1/N) D` and
+    :math:`\varepsilon_N = O(N^{-2})\, \mathbb{E}[D^2]`: rate -2 with or without
+    noise (zero gap for :math:`\sigma = 0` and equal starts). With the limit mean
+    the mean-field feedback ignores :math:`Z - x_0 = O(N^{-1/2})`, which a best
+    response uses: rate -1. The local slope reaches the asymptotic one within
+    about 0.1 from N ~ 10, so the fit starts at N = 10.
+
+    Examples
+    --------
+    >>> from meanfolio.games import systemic_risk_epsilon_nash
+    >>> nash = systemic_risk_epsilon_nash(1.0, 0.5, 1.0, 0.5, 0.2, 1.0, [10, 100, 1000])
+    >>> nash.derived_rate, round(nash.fitted_rate, 1)
+    (-2.0, -2.0)
     """
     model = SystemicRiskModel(a, q, epsilon, c, sigma, horizon)
     ns = check_player_counts(n_players)

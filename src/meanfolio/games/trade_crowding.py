@@ -74,7 +74,7 @@ def _exact(params: tuple[float, ...], t) -> tuple[np.ndarray, ...]:
     With theta > 0, D(tau) = (c+ e^{theta tau} + c- e^{-theta tau}) / (2 theta) where
     c+ = kappa (theta - rho) + A >= A >= 0 (theta - rho computed without cancellation) and
     c- = kappa (theta + rho) - A, c+ + c- = 2 kappa theta > 0. E and E' are evaluated from
-    log D and D'/D, so a large |rho| T (c+ tiny, e^{-2 theta T} underflowing) loses nothing.
+    log D and D'/D, so a large ``|rho| T`` (c+ tiny, e^{-2 theta T} underflowing) loses nothing.
     """
     kappa, phi, A, alpha, T, q0 = params
     t = np.asarray(t, dtype=np.float64)
@@ -110,19 +110,21 @@ def _exact(params: tuple[float, ...], t) -> tuple[np.ndarray, ...]:
 
 @dataclass
 class TradeCrowdingSolution:
-    """The mean-field equilibrium of :func:`trade_crowding` on the grid t.
+    r"""The mean-field equilibrium of :func:`trade_crowding` on the grid t.
+
+    The value (a gain) is :math:`V = x + q s + h_0 + h_1 q - h_2 q^2` and the
+    equilibrium speed :math:`\nu^*(t, q) = (h_1 - 2 h_2 q)/(2\kappa)`.
 
     Attributes
     ----------
-    t : ndarray (nt+1,)
+    t : ndarray, shape (nt+1,)
         Times in [0, horizon].
-    mean_inventory : ndarray (nt+1,)
-        E[q](t), in shares.
-    mean_speed : ndarray (nt+1,)
-        nubar(t) = dE[q]/dt, shares per unit time (< 0 while liquidating).
-    h1, h2 : ndarray (nt+1,)
-        Coefficients of the value V = h0 + h1 q - h2 q^2 (h1 in currency per
-        share, h2 in currency per share^2).
+    mean_inventory : ndarray, shape (nt+1,)
+        :math:`E(t) = \mathbb{E}[q_t]`, in shares.
+    mean_speed : ndarray, shape (nt+1,)
+        :math:`\bar\nu(t) = E'(t)`, shares per unit time (< 0 while liquidating).
+    h1, h2 : ndarray, shape (nt+1,)
+        Coefficients of the value (h1 in currency per share, h2 in currency per share squared).
     kappa, phi, terminal_penalty, impact, horizon, q0 : float
         The parameters.
     """
@@ -144,7 +146,7 @@ class TradeCrowdingSolution:
         return {name: getattr(self, name) for name in _NAMES}
 
     def control(self, i: int, q) -> np.ndarray:
-        """The equilibrium speed nu*(t_i, q) = (h1 - 2 h2 q)/(2 kappa), vectorised in q."""
+        """The equilibrium speed :math:`\\nu^*(t_i, q) = (h_1 - 2 h_2 q)/(2\\kappa)`, vectorised in q."""
         i = check_integer("i", i, low=-self.t.size, high=self.t.size - 1)
         return (self.h1[i] - 2.0 * self.h2[i] * np.asarray(q, dtype=np.float64)) / (2.0 * self.kappa)
 
@@ -189,33 +191,74 @@ class TradeCrowdingSolution:
 
 
 def trade_crowding(kappa, phi, terminal_penalty, impact, horizon, q0, *, nt: int = 200) -> TradeCrowdingSolution:
-    """The exact mean-field equilibrium of the trade-crowding game (Cardaliaguet & Lehalle 2018).
+    r"""The exact mean-field equilibrium of the trade-crowding game (Cardaliaguet & Lehalle 2018).
+
+    A continuum of traders hold inventories q traded at speed :math:`\nu`; the
+    price moves with the mean speed, :math:`dS = \alpha \bar\nu\, dt + \sigma\, dW`,
+    and each trader minimises
+
+    .. math::
+
+        J(\nu) = \mathbb{E}\Big[\int_0^T (\kappa \nu^2 + \phi q^2 - \alpha \bar\nu q)\, dt + A q_T^2\Big].
+
+    The mean inventory solves :math:`\kappa E'' + (\alpha/2) E' - \phi E = 0`,
+    :math:`E(0) = q_0`, :math:`\kappa E'(T) + A E(T) = 0`; in closed form, with
+    :math:`\rho = \alpha/(4\kappa)` and :math:`\theta = \sqrt{\rho^2 + \phi/\kappa}`,
+
+    .. math::
+
+        E(t) = q_0 e^{-\rho t} \frac{D(T - t)}{D(T)}, \qquad
+        D(\tau) = \kappa \cosh(\theta\tau) + (A - \kappa\rho) \frac{\sinh(\theta\tau)}{\theta},
+
+    and :math:`h_2 = (A + \phi s)/(1 + A s/\kappa)`, :math:`s = \tanh(\gamma\tau)/\gamma`,
+    :math:`\gamma = \sqrt{\phi/\kappa}`, :math:`h_1 = 2\kappa E' + 2 h_2 E`.
+    :math:`\sigma` does not enter (the value is linear in the price).
 
     Parameters
     ----------
     kappa : float
-        Temporary impact (trading cost kappa nu^2 per unit time), > 0.
+        Temporary impact :math:`\kappa > 0` (trading cost :math:`\kappa\nu^2` per unit time).
     phi : float
-        Running inventory penalty phi q^2, >= 0.
+        Running inventory penalty :math:`\phi \ge 0`.
     terminal_penalty : float
-        A in the terminal penalty A q_T^2, >= 0.
+        A >= 0 in the terminal penalty :math:`A q_T^2`.
     impact : float
-        Permanent impact alpha of the mean speed on the price (dS = alpha nubar dt + sigma dW);
-        any sign (0 is Cartea & Jaimungal's optimal liquidation).
+        Permanent impact :math:`\alpha` of the mean speed on the price, any sign
+        (0 is Cartea & Jaimungal's optimal liquidation).
     horizon : float
         T > 0.
     q0 : float
         Mean initial inventory (> 0 liquidation, < 0 purchase).
-    nt : int
+    nt : int, default 200
         Number of time steps (>= 1): the grid has nt + 1 points.
 
     Returns
     -------
     TradeCrowdingSolution
-        E[q], nubar, h1, h2 on t = linspace(0, T, nt + 1), by the closed forms
-        of the module docstring: kappa E'' + (alpha/2) E' - phi E = 0,
-        E(0) = q0, kappa E'(T) + A E(T) = 0; h1 = 2 kappa E' + 2 h2 E.
-        sigma does not enter (the value is linear in the price).
+
+    Raises
+    ------
+    ValueError
+        If a parameter is out of range.
+
+    See Also
+    --------
+    trade_crowding_epsilon_nash
+
+    References
+    ----------
+    .. [1] P. Cardaliaguet, C.-A. Lehalle, "Mean field game of controls and an
+       application to trade crowding", Math. Financ. Econ. 12 (2018) 335-363.
+    .. [2] A. Cartea, S. Jaimungal, J. Penalva, "Algorithmic and High-Frequency
+       Trading", Cambridge University Press (2015).
+
+    Examples
+    --------
+    >>> from meanfolio.games import trade_crowding
+    >>> sol = trade_crowding(kappa=0.1, phi=0.01, terminal_penalty=1.0, impact=0.05,
+    ...                      horizon=1.0, q0=1.0, nt=100)
+    >>> round(float(sol.mean_inventory[-1]), 4), round(float(sol.mean_speed[0]), 4)
+    (0.0793, -1.0751)
     """
     params = _check_parameters(kappa, phi, terminal_penalty, impact, horizon, q0)
     nt = check_integer("nt", nt, low=1)
@@ -225,18 +268,32 @@ def trade_crowding(kappa, phi, terminal_penalty, impact, horizon, q0, *, nt: int
 
 
 def crowding_deviation_problem(kappa, phi, terminal_penalty, impact, horizon, q0, n_players):
-    """The deviation problem of one trader against N - 1 mean-field traders, batched over N.
+    r"""The deviation problem of one trader against N - 1 mean-field traders, batched over N.
 
-    State X = (q, z): the deviator's inventory and the mean inventory of the
-    others, who play nu_j = a(t) - b(t) q_j with a = h1/(2 kappa), b = h2/kappa,
-    so dz = (a - b z) dt. The price moves with the N-player mean speed
-    nubar_N = nu/N + (1 - 1/N)(a - b z), and the deviator minimises
+    State :math:`X = (q, z)`: the deviator's inventory and the mean inventory of
+    the others, who play :math:`\nu_j = a(t) - b(t) q_j` with
+    :math:`a = h_1/(2\kappa)`, :math:`b = h_2/\kappa`, so :math:`dz = (a - b z)\, dt`.
+    The price moves with the N-player mean speed
+    :math:`\bar\nu_N = \nu/N + (1 - 1/N)(a - b z)` and the deviator minimises
 
-        int_0^T (kappa nu^2 + phi q^2 - (alpha/N) q nu - alpha (1 - 1/N) q (a - b z)) dt + A q_T^2.
+    .. math::
 
-    Returns ``(problem, mean_field_feedback)``: a :class:`._lq.LinearQuadratic`
-    with K = len(n_players) and ``t -> (F, h)``, the feedback nu = b q + a
-    written as -F X + h, for :func:`._lq.feedback_cost`.
+        \int_0^T \big(\kappa \nu^2 + \phi q^2 - \tfrac{\alpha}{N} q \nu
+        - \alpha (1 - \tfrac1N) q (a - b z)\big)\, dt + A q_T^2 .
+
+    Parameters
+    ----------
+    kappa, phi, terminal_penalty, impact, horizon, q0 : float
+        The game (see :func:`trade_crowding`).
+    n_players : sequence of int
+        The counts N.
+
+    Returns
+    -------
+    problem : LinearQuadratic
+        The batched linear-quadratic problem (K = len(n_players)).
+    mean_field_feedback : callable
+        ``t -> (F, h)``, the feedback :math:`\nu = a - b q` written as :math:`-F X + h`.
     """
     params = _check_parameters(kappa, phi, terminal_penalty, impact, horizon, q0)
     kappa, phi, A, alpha, T, _ = params
@@ -289,33 +346,50 @@ def crowding_deviation_problem(kappa, phi, terminal_penalty, impact, horizon, q0
 def trade_crowding_epsilon_nash(
     kappa, phi, terminal_penalty, impact, horizon, q0, n_players=DEFAULT_PLAYERS, *, initial_variance: float = 0.0
 ) -> EpsilonNash:
-    """The epsilon-Nash gap of the mean-field feedback nu*(t, q) in the N-trader game (exact).
+    r"""The epsilon-Nash gap of the mean-field feedback :math:`\nu^*(t, q)` in the N-trader game (exact).
 
-    One trader best-responds while the N - 1 others play nu*(t, q_j) and the
-    price moves with the N-player mean speed, which includes the deviator's
+    One trader best-responds while the N - 1 others play :math:`\nu^*(t, q_j)` and
+    the price moves with the N-player mean speed, which includes the deviator's
     own speed / N (:func:`crowding_deviation_problem`). The gap
-    eps_N = J_N(nu*) - J_N(best response) (cost units: currency) is computed
-    by the Riccati and Lyapunov ODEs of :mod:`._lq`. Every trader starts at
-    q0, the others' initial inventories i.i.d. with variance
-    ``initial_variance`` (so their mean z(0) has variance initial_variance/(N - 1)).
+    :math:`\varepsilon_N = J_N(\nu^*) - J_N(\text{best response})` (currency) is
+    computed by Riccati and Lyapunov ODEs.
 
-    Rates. The others' mean obeys z' = a - b z; the deviator's cost differs
-    from the mean-field cost (for which nu* is optimal) by
+    Parameters
+    ----------
+    kappa, phi, terminal_penalty, impact, horizon, q0 : float
+        The game (see :func:`trade_crowding`).
+    n_players : sequence of int, default (2, 3, 5, ..., 1000)
+        Strictly increasing counts N >= 2.
+    initial_variance : float, default 0
+        Variance of the others' iid initial inventories (their mean z(0) has
+        variance initial_variance/(N - 1)).
 
-        delta_N = -(alpha/N) q nu + (alpha/N) q nubar - alpha (1 - 1/N) b q (z - E),
+    Returns
+    -------
+    EpsilonNash
 
-    with -(alpha/N) q nu = -(alpha/(2N)) d(q^2)/dt (a terminal correction).
-    * initial_variance = 0: z = E exactly, delta_N = O(1/N) is deterministic;
-      the best response moves by O(1/N) and, nu* being a critical point of the
-      unperturbed cost, the gain is quadratic in the perturbation: O(1/N^2)
-      (derived rate -2, fitted from N >= 2).
-    * initial_variance = v > 0: z - E = xi exp(-int b) with Var xi = v/(N - 1),
-      a random perturbation of size N^(-1/2) that the best response observes;
-      the gain is quadratic, E[xi^2] = O(1/N) (the cross term with the O(1/N)
-      deterministic part has mean zero): derived rate -1 (fitted from N >= 20).
+    Raises
+    ------
+    ValueError
+        If the deviation problem is not convex for the smallest N, i.e. unless
+        :math:`A - \alpha/(2N) + \sqrt{\kappa\phi}\coth(\gamma T) > 0`
+        (:math:`\kappa/T` when :math:`\phi = 0`), or an argument is out of range.
 
-    The deviation problem is convex iff A - alpha/(2N) + sqrt(kappa phi) coth(gamma T) > 0
-    (kappa/T when phi = 0) for the smallest N; otherwise ValueError.
+    Notes
+    -----
+    With ``initial_variance = 0`` the others' mean is exactly E, the deviator's
+    cost differs from the mean-field cost by a deterministic :math:`O(1/N)` term,
+    and since :math:`\nu^*` is a critical point the gain is :math:`O(N^{-2})`
+    (derived rate -2, fitted from N >= 2). With ``initial_variance = v > 0`` the
+    others' mean deviates by :math:`\xi e^{-\int b}` with :math:`\mathrm{Var}\,\xi = v/(N-1)`,
+    which the best response observes: the gain is :math:`O(1/N)` (rate -1, fitted from N >= 20).
+
+    Examples
+    --------
+    >>> from meanfolio.games import trade_crowding_epsilon_nash
+    >>> nash = trade_crowding_epsilon_nash(0.1, 0.01, 1.0, 0.05, 1.0, 1.0, [10, 100, 1000])
+    >>> nash.derived_rate, round(nash.fitted_rate, 2)
+    (-2.0, -2.0)
     """
     params = _check_parameters(kappa, phi, terminal_penalty, impact, horizon, q0)
     counts = check_player_counts(n_players)

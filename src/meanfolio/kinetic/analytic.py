@@ -145,7 +145,8 @@ def stock_marginal(params: KineticParams, g_path, stock_rate_path, *, noise: boo
 
     .. math::
 
-        \ln x_t \sim N\Big(m_0 + \int_0^t (\kappa\, ED + D/S + \mu g)\, ds - \tfrac{\sigma^2 t}{2},\ s_0^2 + \sigma^2 t\Big).
+        \ln x_t \sim N\Big(m_0 + \int_0^t (\kappa\, ED + D/S + \mu g)\, ds
+        - \tfrac{\sigma^2 t}{2},\ s_0^2 + \sigma^2 t\Big).
 
     Parameters
     ----------

@@ -2,7 +2,7 @@ r"""Calibration of the kinetic model to an index return series (simulated method
 
 Moments of daily log returns r (one observation every ``observation_interval``):
 
-    m = (volatility, excess kurtosis, Hill index (both tails, k = sqrt n), ACF(r, 1), ACF(|r|, 1..20)).
+    m = (volatility, excess kurtosis, Hill index (both tails, k = sqrt n), ACF(r, 1), ACF(``|r|``, 1..20)).
 
 The model is long-term investors (U_gamma, tanh trust) trading through ONE
 broker, ds = kappa ED s dt + sigma_B s dW (spec section 5 with N_B = 1), at
@@ -325,7 +325,7 @@ def calibrate(
 
 
 def calibration_figures(cal: Calibration, out_dir: str | Path) -> list[Path]:
-    """QQ plots (real vs simulated), ACF of |r| (with the data's bootstrap band), price paths."""
+    """QQ plots (real vs simulated), ACF of ``|r|`` (with the data's bootstrap band), price paths."""
     from meanfolio.plotting import new_figure, save_figure
 
     from .stylized import qq_normal

@@ -172,7 +172,7 @@ def _finding1(seeds, agents: int, t_end: float, say: Progress, keep: dict, ov: d
 def moving_away(price: np.ndarray, fundamental: np.ndarray, threshold: float = 0.02) -> float:
     """Fraction of observation intervals in which the price moves further away from the fundamental.
 
-    Counted when |ln(S_k / s_f,k)| > ``threshold`` and S_{k+1} - S_k has the sign
+    Counted when ``|ln(S_k / s_f,k)| > threshold`` and S_{k+1} - S_k has the sign
     of S_k - s_f,k: an overshoot carried by momentum. Fundamentalists alone
     (W = 1) always move toward s_f, so this is 0 up to the fundamental's moves
     within an interval.

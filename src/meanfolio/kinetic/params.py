@@ -223,6 +223,7 @@ class KineticParams:
         return asdict(self)
 
 
+#: The named :class:`KineticParams` that reproduce the paper's findings (see :func:`preset`).
 PRESETS: dict[str, KineticParams] = {
     # Finding 1 (Fig 3): a damped price cycle around a constant s_f = 1.5, produced by the chartists'
     # memory (chartist_memory) against slow fundamentalists (c = 0.3), prospect value function U_gamma;

@@ -353,8 +353,8 @@ def simulate(
     check_stability(params, n_agents)
     # wealth and its draws per agent, the brokers' state, the series and the snapshots: refused before allocating
     n_snap = 0 if snapshot_every is None else steps // chunk + 1
-    check_memory(f"the simulation of {n_agents:,} agents over {steps:,} steps",
-                 8.0 * (6 * n_agents + 8 * params.n_brokers + (steps + 1) * len(kern.SERIES) + n_snap * params.n_brokers), max_memory)
+    floats = 6 * n_agents + (8 + n_snap) * params.n_brokers + (steps + 1) * len(kern.SERIES)
+    check_memory(f"the simulation of {n_agents:,} agents over {steps:,} steps", 8.0 * floats, max_memory)
     rng = as_generator(seed)
     x, y = initial_wealth(params, n_agents, rng)
     key = kernel_key(rng)

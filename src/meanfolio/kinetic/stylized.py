@@ -62,7 +62,9 @@ def _returns(returns) -> np.ndarray:
 
 
 def excess_kurtosis(returns) -> float:
-    r"""Fisher's excess kurtosis :math:`m_4/m_2^2 - 3` (0 for a normal law), the biased moment estimator (scipy's default).
+    r"""Fisher's excess kurtosis :math:`m_4/m_2^2 - 3` (0 for a normal law).
+
+    The biased moment estimator (scipy's default).
 
     Parameters
     ----------

@@ -16,7 +16,17 @@ SCHEMES = ("upwind", "second_order")
 
 @dataclass(frozen=True)
 class MFGConfig:
-    """Grid and solver settings, validated on construction.
+    r"""Grid and solver settings of a mean-field game, validated on construction.
+
+    The game solved by :func:`~meanfolio.mfg.solve_mfg` is
+
+    .. math::
+
+        -\partial_t u - \nu \partial_{xx} u + H(x, \partial_x u) = f(x, m), \qquad
+        \partial_t m - \nu \partial_{xx} m - \partial_x (m\, H_p(x, \partial_x u)) = 0,
+
+    with :math:`m(0) = m_0` and :math:`u(T) = g`, on :math:`[x_{min}, x_{max}] \times [0, T]`
+    (2D: the same with the gradient and Laplacian in (x, y)).
 
     Parameters
     ----------
@@ -28,7 +38,7 @@ class MFGConfig:
     time_horizon : float
         T > 0.
     viscosity : float
-        nu >= 0 in ``-d_t u - nu u_xx + H(u_x) = f``.
+        :math:`\nu \ge 0`, the diffusion of the agents (:math:`\sigma^2/2`).
     tolerance : float
         > 0; stop when the scaled residual of the discrete system (see
         ``meanfolio.mfg.residual_norm``) falls below it.
@@ -52,6 +62,21 @@ class MFGConfig:
         Crank-Nicolson and centred differences (``mfg.second_order``), second
         order for smooth solutions, exact mass, not monotone; Newton only, and
         no couplings of the controls.
+
+    Raises
+    ------
+    ValueError
+        If a setting is out of range or two settings are incompatible (e.g.
+        ``scheme="second_order"`` with a method other than Newton).
+
+    Examples
+    --------
+    >>> from meanfolio.mfg import MFGConfig
+    >>> config = MFGConfig(nx=100, nt=50, x_min=-3, x_max=3, viscosity=0.2)
+    >>> config.replace(nx=200).nx, config.method
+    (200, 'newton')
+    >>> MFGConfig(dim=2, nx=40).ny   # the y axis defaults to the x axis
+    40
     """
 
     nx: int = 200
@@ -113,4 +138,5 @@ class MFGConfig:
         return MFGConfig(**{**asdict(self), **changes})
 
     def to_dict(self) -> dict[str, Any]:
+        """The settings as a dict (JSON-ready)."""
         return asdict(self)

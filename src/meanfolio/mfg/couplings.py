@@ -85,7 +85,32 @@ class CouplingJacobian:
 
 
 class Coupling:
-    """Base class. Subclasses implement ``value`` and ``jacobian``."""
+    r"""Base class of the couplings :math:`f(x, m(t))` of the HJB equation (and terminal costs :math:`g(x, m(T))`).
+
+    A coupling maps the population's density at each implicit step to a cost on
+    the grid and gives its derivative for Newton's method,
+
+    .. math::
+
+        \frac{\partial F_i}{\partial m_j} = d_i \delta_{ij} + \sum_k c_k[i]\, w_k[j],
+
+    where non-local couplings that depend on m through a few moments contribute
+    rank-one terms :math:`c w^\top`, so Newton's Jacobian stays sparse.
+    Couplings add: ``MeanTracking(1.0) + RunningCost(f)`` is a coupling.
+    Subclasses implement ``value(state)`` (shape (N, nx)) and ``jacobian(state)``.
+
+    A coupling is monotone in the Lasry-Lions sense when
+    :math:`\int (F(m_1) - F(m_2))\, d(m_1 - m_2) \ge 0`, which gives a unique
+    equilibrium.
+
+    See Also
+    --------
+    RunningCost, Congestion, LogDensity, LocalCoupling, MeanTracking, MeanInteraction, MarketImpact, Scaled
+
+    References
+    ----------
+    .. [1] J.-M. Lasry, P.-L. Lions, "Mean field games", Jpn. J. Math. 2 (2007).
+    """
 
     #: True when the cost depends on the population's controls (needs drift).
     uses_control: bool = False
@@ -148,11 +173,22 @@ def _axes(state: CouplingState) -> tuple[np.ndarray, ...]:
 
 @dataclass(frozen=True, eq=False)
 class RunningCost(Coupling):
-    """A cost that does not depend on m: an array f of shape (nt, nx) or (nx,),
-    or a vectorised callable ``f(t, x)`` (t of shape (N, 1), x of shape (nx,));
-    in 2D ``f(t, x, y)`` with x, y the flattened node coordinates.
+    r"""A running cost :math:`f(t, x)` that does not depend on m.
 
-    The HJB step from t_{n+1} back to t_n uses row n of an (nt, nx) array.
+    The HJB step from :math:`t_{n+1}` back to :math:`t_n` uses row n of an (nt, nx) array.
+
+    Parameters
+    ----------
+    f : array_like or callable
+        An array of shape (nt, nx) or (nx,), or a vectorised callable
+        ``f(t, x)`` (t of shape (N, 1), x of shape (nx,)); in 2D ``f(t, x, y)``
+        with x, y the flattened node coordinates. Cost per unit time.
+
+    Raises
+    ------
+    ValueError
+        If the array's shape does not match the grid or the callable returns
+        non-finite values (checked when the game is solved).
     """
 
     f: np.ndarray | Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -185,7 +221,34 @@ class RunningCost(Coupling):
 
 @dataclass(frozen=True)
 class Congestion(Coupling):
-    """Local congestion cost ``scale * m^power`` (power > 0, scale >= 0): monotone."""
+    r"""Local congestion cost :math:`f(m) = s\, m^{p}`: agents pay to stand where the crowd is dense.
+
+    Increasing in m, hence monotone (a unique equilibrium). In finance: the
+    liquidity cost of holding what everyone holds.
+
+    Parameters
+    ----------
+    power : float, default 1
+        p > 0.
+    scale : float, default 1
+        s >= 0 (cost per unit time per unit of density to the power p).
+
+    Raises
+    ------
+    ValueError
+        If ``power <= 0`` or ``scale < 0``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from meanfolio.mfg import Congestion
+    >>> from meanfolio.mfg.couplings import CouplingState
+    >>> x = np.linspace(-1.0, 1.0, 5)
+    >>> state = CouplingState(x=x, dx=0.5, t=np.zeros(1), steps=np.zeros(1, dtype=int),
+    ...                       m=np.array([[0.0, 0.5, 1.0, 0.5, 0.0]]))
+    >>> Congestion(power=2.0, scale=3.0).value(state)
+    array([[0.  , 0.75, 3.  , 0.75, 0.  ]])
+    """
 
     power: float = 1.0
     scale: float = 1.0
@@ -205,7 +268,23 @@ class Congestion(Coupling):
 
 @dataclass(frozen=True)
 class LogDensity(Coupling):
-    """Crowd aversion ``scale * log(max(m, floor))`` (floor > 0 keeps it finite)."""
+    r"""Crowd aversion :math:`f(m) = s \log \max(m, m_{floor})`, the entropic coupling.
+
+    Increasing in m (monotone); with the quadratic Hamiltonian it makes the
+    stationary game explicit (the Hopf-Cole transformation). The floor keeps it finite.
+
+    Parameters
+    ----------
+    scale : float, default 1
+        s >= 0.
+    floor : float, default 1e-10
+        :math:`m_{floor} > 0`.
+
+    Raises
+    ------
+    ValueError
+        If ``scale < 0`` or ``floor <= 0``.
+    """
 
     scale: float = 1.0
     floor: float = 1e-10
@@ -224,13 +303,25 @@ class LogDensity(Coupling):
 
 @dataclass(frozen=True, eq=False)
 class LocalCoupling(Coupling):
-    """A user local coupling ``func(x, m)`` (vectorised), with optional ``derivative(x, m)``.
+    r"""A user local coupling :math:`f(x, m(x))` from a vectorised callable, with an optional derivative.
 
     ``func`` is only evaluated at m >= 0, so it may be defined on densities
     only (``np.log(m + 1e-300)``, ``np.sqrt(m)``); at m < 0 (a Newton iterate
     on its way, never the returned density) the cost is extended linearly
     from m = 0. Without ``derivative`` (or where it is not finite), Newton
-    uses differences inside m >= 0 (``differences.density_slope``).
+    uses differences inside m >= 0.
+
+    Parameters
+    ----------
+    func : callable
+        ``func(x, m)`` with x of shape (nx,) and m of shape (N, nx), returning the cost (N, nx).
+    derivative : callable, optional
+        :math:`\partial f/\partial m` as ``derivative(x, m)``.
+
+    Raises
+    ------
+    ValueError
+        If ``func`` is not callable.
     """
 
     func: Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -253,9 +344,34 @@ class LocalCoupling(Coupling):
 
 @dataclass(frozen=True)
 class MeanTracking(Coupling):
-    """Non-local ``(q/2) |x - mbar|^2`` with ``mbar = int x m dx``: herding toward the mean.
+    r"""Herding toward the mean: the non-local cost :math:`\tfrac{q}{2} (x - \bar m)^2`.
 
-    In 2D both coordinates count: ``(q/2) [(x - xbar)^2 + (y - ybar)^2]``.
+    Here :math:`\bar m = \int x\, m\, dx` is the crowd's mean position.
+
+    In 2D both coordinates count: :math:`\tfrac{q}{2} [(x - \bar x)^2 + (y - \bar y)^2]`.
+    With the quadratic Hamiltonian this is the linear-quadratic game of
+    :class:`LQReference`.
+
+    Parameters
+    ----------
+    q : float, default 1
+        Strength (cost per unit time per squared unit of x).
+
+    Raises
+    ------
+    ValueError
+        If ``q`` is not a finite number.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from meanfolio.mfg import MeanTracking
+    >>> from meanfolio.mfg.couplings import CouplingState
+    >>> x = np.linspace(-1.0, 1.0, 5)
+    >>> state = CouplingState(x=x, dx=0.5, t=np.zeros(1), steps=np.zeros(1, dtype=int),
+    ...                       m=np.array([[0.0, 0.0, 1.0, 1.0, 0.0]]))   # mean 0.25
+    >>> MeanTracking(q=2.0).value(state)
+    array([[1.5625, 0.5625, 0.0625, 0.0625, 0.5625]])
     """
 
     q: float = 1.0
@@ -280,13 +396,26 @@ class MeanTracking(Coupling):
 
 @dataclass(frozen=True)
 class MeanInteraction(Coupling):
-    """Non-local bilinear ``lam * x * mbar`` with ``mbar = int x m dx``: crowding of a position.
+    r"""Crowding of a position: the non-local bilinear cost :math:`\lambda\, x\, \bar m`.
 
-    An agent holding x of an asset whose return falls by ``lam`` per unit of
-    the crowd's mean holding mbar pays ``lam x mbar`` per unit time (the
-    crowding term of ``meanfolio.games.AllocationGame``). Monotone in the
-    Lasry-Lions sense for lam >= 0: int (F(m1) - F(m2)) d(m1 - m2) = lam (mbar1 - mbar2)^2.
-    In 2D both coordinates count: ``lam (x xbar + y ybar)``.
+    Here :math:`\bar m = \int x\, m\, dx` is the crowd's mean holding.
+
+    An agent holding x of an asset whose return falls by :math:`\lambda` per unit
+    of the crowd's mean holding pays :math:`\lambda x \bar m` per unit time (the
+    crowding term of :class:`meanfolio.games.AllocationGame`). Monotone in the
+    Lasry-Lions sense for :math:`\lambda \ge 0`:
+    :math:`\int (F(m_1) - F(m_2))\, d(m_1 - m_2) = \lambda (\bar m_1 - \bar m_2)^2`.
+    In 2D both coordinates count: :math:`\lambda (x \bar x + y \bar y)`.
+
+    Parameters
+    ----------
+    lam : float, default 1
+        :math:`\lambda`.
+
+    Raises
+    ------
+    ValueError
+        If ``lam`` is not a finite number.
     """
 
     lam: float = 1.0
@@ -310,12 +439,30 @@ class MeanInteraction(Coupling):
 
 @dataclass(frozen=True)
 class MarketImpact(Coupling):
-    """Permanent price impact of the population's trading: ``-lam * x * alpha_bar(t)``.
+    r"""Permanent price impact of the population's trading: the cost :math:`-\lambda\, x\, \bar\alpha(t)`.
 
-    The price drifts at ``lam * alpha_bar`` with ``alpha_bar = int alpha* dm``
-    the mean trading rate (Carmona & Lacker 2015), so an agent holding x gains
-    ``lam * x * alpha_bar`` per unit time. This is a mean-field game of
-    controls: the cost depends on u through alpha*.
+    The price drifts at :math:`\lambda \bar\alpha` with :math:`\bar\alpha = \int \alpha^*\, dm`
+    the mean trading rate, so an agent holding x gains :math:`\lambda x \bar\alpha`
+    per unit time. This is a mean-field game of controls: the cost depends on u
+    through :math:`\alpha^*`. It cannot be a terminal cost, and the particle and
+    second-order solvers do not take it.
+
+    Parameters
+    ----------
+    lam : float, default 1
+        :math:`\lambda`, price change per unit of mean trading rate.
+
+    Raises
+    ------
+    ValueError
+        If ``lam`` is not a finite number.
+
+    References
+    ----------
+    .. [1] R. Carmona, D. Lacker, "A probabilistic weak formulation of mean field
+       games and applications", Ann. Appl. Probab. 25(3) (2015).
+    .. [2] P. Cardaliaguet, C.-A. Lehalle, "Mean field game of controls and an
+       application to trade crowding", Math. Financ. Econ. 12 (2018).
     """
 
     lam: float = 1.0
@@ -352,7 +499,15 @@ class MarketImpact(Coupling):
 
 @dataclass(frozen=True)
 class Scaled(Coupling):
-    """``factor * coupling``: the homotopy used by continuation in the coupling strength."""
+    """A coupling times a factor: the homotopy used by continuation in the coupling strength.
+
+    Parameters
+    ----------
+    coupling : Coupling
+        The coupling.
+    factor : float
+        Its multiplier.
+    """
 
     coupling: Coupling
     factor: float

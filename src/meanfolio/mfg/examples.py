@@ -11,10 +11,24 @@ from .lq import LQReference
 
 
 def seed_example(m0: np.ndarray | None = None) -> dict[str, Any]:
-    """The seed document's example: 200 x 100 grid on [-5, 5], nu = 0.1, cost x^2/2.
+    r"""The seed document's example: a 200 x 100 grid on [-5, 5], :math:`\nu = 0.1`, running cost :math:`x^2/2`.
 
-    Returns the keyword arguments of ``solve_mfg`` (config, m0, f). The
-    default m0 is the standard Gaussian.
+    Parameters
+    ----------
+    m0 : ndarray, shape (200,), optional
+        Initial density (default: the standard Gaussian).
+
+    Returns
+    -------
+    dict
+        The keyword arguments of :func:`~meanfolio.mfg.solve_mfg`: ``config``, ``m0``, ``f`` (shape (100, 200)).
+
+    Examples
+    --------
+    >>> from meanfolio.mfg.examples import seed_example
+    >>> game = seed_example()
+    >>> game["config"].nx, game["f"].shape
+    (200, (100, 200))
     """
     config = MFGConfig(
         nx=200, nt=100, x_min=-5, x_max=5, time_horizon=1.0, viscosity=0.1,
@@ -27,7 +41,22 @@ def seed_example(m0: np.ndarray | None = None) -> dict[str, Any]:
 
 
 def lq_example(nx: int, nt: int, reference: LQReference | None = None, **config: Any) -> dict[str, Any]:
-    """The LQ game of ``mfg.md`` on [-2.5, 4] (keyword arguments of ``solve_mfg``)."""
+    """The LQ game of the user guide on [-2.5, 4], as keyword arguments of :func:`~meanfolio.mfg.solve_mfg`.
+
+    Parameters
+    ----------
+    nx, nt : int
+        Grid points in x and t.
+    reference : LQReference, optional
+        The game (default ``LQReference()``); its exact solution is the reference.
+    **config
+        Further :class:`MFGConfig` settings (tolerance defaults to 1e-9).
+
+    Returns
+    -------
+    dict
+        ``config``, ``m0``, ``f`` and ``terminal``.
+    """
     ref = LQReference() if reference is None else reference
     cfg = MFGConfig(
         nx=nx,

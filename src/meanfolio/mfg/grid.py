@@ -26,7 +26,32 @@ __all__ = ["Grid1D", "Grid2D"]
 
 @dataclass(frozen=True)
 class Grid1D:
-    """Space-time grid of an :class:`MFGConfig`."""
+    r"""Space-time grid of a 1D :class:`MFGConfig`: uniform nodes in x and in t.
+
+    On a no-flux box the nodes are ``linspace(x_min, x_max, nx)``; on a periodic
+    domain x_max is identified with x_min and :math:`dx = (x_{max} - x_{min})/nx`.
+    A density m has mass :math:`dx \sum_i m_i`.
+
+    Parameters
+    ----------
+    x : ndarray, shape (nx,)
+        Space nodes.
+    t : ndarray, shape (nt,)
+        Time nodes on [0, T].
+    dx, dt : float
+        Steps.
+    periodic : bool
+        Periodic domain (else a no-flux box).
+
+    Examples
+    --------
+    >>> from meanfolio.mfg import Grid1D, MFGConfig
+    >>> grid = Grid1D.from_config(MFGConfig(nx=5, nt=3, x_min=-1, x_max=1))
+    >>> grid.x, grid.dx, grid.dt
+    (array([-1. , -0.5,  0. ,  0.5,  1. ]), 0.5, 0.5)
+    >>> grid.laplacian(grid.x**2)   # 2 inside; one-sided at the no-flux ends
+    array([-3.,  2.,  2.,  2., -3.])
+    """
 
     x: np.ndarray  # (nx,)
     t: np.ndarray  # (nt,)
@@ -40,7 +65,7 @@ class Grid1D:
 
     @classmethod
     def uniform(cls, n: int, low: float, high: float, nt: int, horizon: float, boundary: str) -> Grid1D:
-        """n nodes on [low, high] (periodic: high identified with low), nt times on [0, horizon]."""
+        """A grid of n nodes on [low, high] (periodic: high identified with low) and nt times on [0, horizon]."""
         periodic = boundary == "periodic"
         if periodic:
             dx = (high - low) / n
@@ -76,7 +101,7 @@ class Grid1D:
         return d
 
     def laplacian(self, u: np.ndarray) -> np.ndarray:
-        """Discrete Laplacian (D+ u - D- u) / dx: symmetric, zero row and column sums."""
+        """Discrete Laplacian :math:`(D^+ u - D^- u)/dx` along the last axis: symmetric, zero row and column sums."""
         return (self.forward_difference(u) - self.backward_difference(u)) / self.dx
 
     def mass(self, m: np.ndarray) -> np.ndarray:
@@ -90,12 +115,24 @@ class Grid1D:
 
 @dataclass(frozen=True)
 class Grid2D:
-    """Space-time grid of a 2D :class:`MFGConfig`: two 1D axes sharing the time grid.
+    r"""Space-time grid of a 2D :class:`MFGConfig`: two 1D axes sharing the time grid.
 
-    Arrays on it are (..., ny, nx); node (j, i) sits at (x_i, y_j) and has
-    the flat index ``j * nx + i``. A density has mass ``dx * dy * sum(m)``.
+    Arrays on it are (..., ny, nx); node (j, i) sits at :math:`(x_i, y_j)` and has
+    the flat index ``j * nx + i``. A density has mass :math:`dx\, dy \sum m`.
     Differences along one axis are the 1D ones of that axis (see
     :meth:`along`), so the 2D scheme is the 1D scheme per coordinate.
+
+    Parameters
+    ----------
+    gx, gy : Grid1D
+        The x and y axes (same time grid).
+
+    Examples
+    --------
+    >>> from meanfolio.mfg import Grid2D, MFGConfig
+    >>> grid = Grid2D.from_config(MFGConfig(dim=2, nx=4, ny=3, nt=2))
+    >>> grid.shape, grid.size
+    ((3, 4), 12)
     """
 
     gx: Grid1D

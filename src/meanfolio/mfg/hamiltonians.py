@@ -21,7 +21,7 @@ shape (..., nx).
 Regularisation: ``Linear`` and ``PowerLaw`` with a < 2 have a kink or an
 infinite second derivative at p = 0, which makes the discrete system
 non-smooth (Newton's Jacobian jumps, and an exact discrete equilibrium may
-need agents indifferent at p = 0). ``smoothing = delta > 0`` replaces |p| by
+need agents indifferent at p = 0). ``smoothing = delta > 0`` replaces ``|p|`` by
 the Huber-type ``sqrt(p^2 + delta^2) - delta``: for ``Linear``
 ``speed (sqrt(p^2 + delta^2) - delta)`` and for ``PowerLaw``
 ``((p^2 + delta^2)^(a/2) - delta^a) / a``. Both are smooth and convex, have
@@ -50,7 +50,33 @@ _LINEAR, _POWER_LAW = 1, 2
 
 
 class Hamiltonian(ABC):
-    """Base class: subclasses define ``H``, ``H_p`` and ``H_pp`` (vectorised)."""
+    r"""Base class of the Hamiltonians :math:`H(x, p)`, convex in p with their minimum at p = 0.
+
+    The Hamiltonian is the Legendre transform of the running cost of the
+    control, :math:`H(x, p) = \sup_\alpha (-\alpha p - L(x, \alpha))`, and the
+    optimal feedback is :math:`\alpha^* = -H_p(x, \partial_x u)`. It is
+    discretised by the monotone splitting of Achdou & Capuzzo-Dolcetta,
+
+    .. math::
+
+        H_h(x, a, b) = H(x, a^+) + H(x, b^-) - H(x, 0), \qquad a = D^- u,\ b = D^+ u,
+
+    nondecreasing in a, nonincreasing in b and consistent; the discrete
+    Fokker-Planck equation is the transpose of its generator, so mass is
+    conserved exactly.
+
+    Subclasses define the vectorised ``H(x, p)``, ``H_p(x, p)`` and
+    ``H_pp(x, p)``, with ``x`` of shape (nx,) broadcast against ``p`` of shape (..., nx).
+
+    See Also
+    --------
+    Quadratic, Linear, PowerLaw, Custom
+
+    References
+    ----------
+    .. [1] Y. Achdou, I. Capuzzo-Dolcetta, "Mean field games: numerical methods",
+       SIAM J. Numer. Anal. 48(3) (2010).
+    """
 
     name = "hamiltonian"
     #: (kind, parameter) of the compiled split in ``_kernels.upwind_split``,
@@ -66,12 +92,12 @@ class Hamiltonian(ABC):
         """dH/dp (x, p)."""
 
     def H_pp(self, x: np.ndarray, p: np.ndarray) -> np.ndarray:
-        """Second derivative; default: central difference of H_p."""
+        """Second derivative :math:`H_{pp}(x, p)`; default: a central difference of ``H_p``."""
         h = 1e-6 * np.maximum(1.0, np.abs(p))
         return (self.H_p(x, p + h) - self.H_p(x, p - h)) / (2.0 * h)
 
     def optimal_control(self, x: np.ndarray, p: np.ndarray) -> np.ndarray:
-        """alpha* = -H_p(x, p)."""
+        """The optimal feedback :math:`\\alpha^* = -H_p(x, p)`, same shape as p."""
         return -self.H_p(x, p)
 
     #: True when H has a kink or an unbounded H_pp at p = 0 (Newton then
@@ -91,7 +117,30 @@ class Hamiltonian(ABC):
 
 @dataclass(frozen=True)
 class Quadratic(Hamiltonian):
-    """H = |p|^2 / 2: quadratic running cost |alpha|^2 / 2, alpha* = -p."""
+    r"""The quadratic Hamiltonian :math:`H(p) = p^2/2`: quadratic trading cost, :math:`\alpha^* = -p`.
+
+    The Legendre transform of the running cost :math:`\alpha^2/2`: in finance the
+    temporary (Almgren-Chriss) impact of trading at rate :math:`\alpha`, whose cost
+    grows with the square of the speed.
+
+    See Also
+    --------
+    Linear, PowerLaw
+
+    References
+    ----------
+    .. [1] R. Almgren, N. Chriss, "Optimal execution of portfolio transactions",
+       J. Risk 3 (2001).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from meanfolio.mfg import Quadratic
+    >>> H = Quadratic()
+    >>> x, p = np.zeros(3), np.array([-2.0, 0.0, 1.0])
+    >>> H.H(x, p), H.optimal_control(x, p)
+    (array([2. , 0. , 0.5]), array([ 2., -0., -1.]))
+    """
 
     name = "quadratic"
     kernel = (0, 0.0)  # (kind, parameter) of _kernels.upwind_split
@@ -108,11 +157,35 @@ class Quadratic(Hamiltonian):
 
 @dataclass(frozen=True)
 class Linear(Hamiltonian):
-    """H = speed * |p|: controls bounded by ``speed``, bang-bang alpha* = -speed sign(p).
+    r"""The linear Hamiltonian :math:`H(p) = v \lvert p\rvert`: trading speed bounded by v, bang-bang control.
 
-    H_p(0) is taken as 0 (the subgradient of least norm), so the split scheme
-    moves no mass where u is flat. With ``smoothing = delta > 0``:
-    ``H = speed (sqrt(p^2 + delta^2) - delta)``, alpha* = -speed p / sqrt(p^2 + delta^2).
+    The Legendre transform of the cost 0 for :math:`\lvert\alpha\rvert \le v`
+    (+inf beyond): agents trade at full speed or not at all,
+    :math:`\alpha^* = -v\, \mathrm{sign}(p)`, like a trader facing a participation
+    limit. :math:`H_p(0)` is taken as 0 (the subgradient of least norm), so the
+    split scheme moves no mass where u is flat. With
+    :math:`\delta` = ``smoothing`` > 0 the kink is smoothed (Huber type),
+    :math:`H = v (\sqrt{p^2 + \delta^2} - \delta)`, which differs from
+    :math:`v\lvert p\rvert` by at most :math:`v\delta`.
+
+    Parameters
+    ----------
+    speed : float, default 1
+        v > 0, the largest trading rate (units of x per unit time).
+    smoothing : float, default 0
+        :math:`\delta \ge 0`.
+
+    Raises
+    ------
+    ValueError
+        If ``speed <= 0`` or ``smoothing < 0``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from meanfolio.mfg import Linear
+    >>> Linear(speed=2.0).optimal_control(np.zeros(3), np.array([-0.5, 0.0, 3.0]))
+    array([ 2., -0., -2.])
     """
 
     speed: float = 1.0
@@ -153,12 +226,35 @@ class Linear(Hamiltonian):
 
 @dataclass(frozen=True)
 class PowerLaw(Hamiltonian):
-    """H = |p|^a / a with a > 1: alpha* = -|p|^(a-2) p (conjugate exponent a/(a-1)).
+    r"""The power-law Hamiltonian :math:`H(p) = \lvert p\rvert^a / a`, a > 1.
 
-    For a < 2, H_pp = (a - 1)|p|^(a-2) is infinite at p = 0; the split scheme
-    only evaluates it where the one-sided gradient is non-zero. With
-    ``smoothing = delta > 0``: ``H = ((p^2 + delta^2)^(a/2) - delta^a) / a``,
-    whose H_pp <= max(1, a - 1) delta^(a-2) at every p when a < 2.
+    The Legendre transform of the trading cost
+    :math:`\lvert\alpha\rvert^{a'}/a'` with the conjugate exponent
+    :math:`a' = a/(a-1)`; :math:`\alpha^* = -\lvert p\rvert^{a-2} p`. A market
+    impact growing like the square root of the speed (cost
+    :math:`\propto \lvert\alpha\rvert^{3/2}`) is a = 3; a = 2 is :class:`Quadratic`.
+    For a < 2, :math:`H_{pp} = (a-1)\lvert p\rvert^{a-2}` is infinite at p = 0
+    and ``smoothing`` :math:`\delta > 0` gives
+    :math:`H = ((p^2 + \delta^2)^{a/2} - \delta^a)/a`.
+
+    Parameters
+    ----------
+    exponent : float, default 2
+        a > 1.
+    smoothing : float, default 0
+        :math:`\delta \ge 0`.
+
+    Raises
+    ------
+    ValueError
+        If ``exponent <= 1`` or ``smoothing < 0``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from meanfolio.mfg import PowerLaw
+    >>> PowerLaw(exponent=3.0).H(np.zeros(2), np.array([-1.0, 2.0])).round(4)
+    array([0.3333, 2.6667])
     """
 
     exponent: float = 2.0
@@ -212,13 +308,32 @@ class PowerLaw(Hamiltonian):
 
 @dataclass(frozen=True)
 class Custom(Hamiltonian):
-    """A user Hamiltonian from vectorised callables ``H(x, p)``, ``H_p(x, p)``.
+    r"""A user Hamiltonian from vectorised callables :math:`H(x, p)` and :math:`H_p(x, p)`.
 
-    Both must accept ``x`` of shape (nx,) and ``p`` of shape (..., nx) and
-    return arrays of p's shape; numba ``@vectorize``/``@njit`` functions work.
-    H must be convex in p with its minimum at p = 0 (so H_p(x, 0) = 0): the
-    upwind split relies on it. ``H_pp`` (for Newton) defaults to a central
-    difference of ``H_p``.
+    H must be convex in p with its minimum at p = 0 (so :math:`H_p(x, 0) = 0`):
+    the upwind split relies on it. numba ``@vectorize``/``@njit`` functions work.
+
+    Parameters
+    ----------
+    hamiltonian : callable
+        ``H(x, p)``, with x of shape (nx,) and p of shape (..., nx), returning p's shape.
+    gradient : callable
+        ``H_p(x, p)``, same shapes.
+    hessian : callable, optional
+        ``H_pp(x, p)`` for Newton; default a central difference of ``H_p``.
+
+    Raises
+    ------
+    ValueError
+        If an argument is not callable.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from meanfolio.mfg import Custom
+    >>> H = Custom(lambda x, p: 0.5 * (1 + x**2) * p**2, lambda x, p: (1 + x**2) * p)
+    >>> H.optimal_control(np.array([0.0, 1.0]), np.array([1.0, 1.0]))
+    array([-1., -2.])
     """
 
     hamiltonian: Callable[[np.ndarray, np.ndarray], np.ndarray]

@@ -6,7 +6,7 @@ sum of its x and y parts (Achdou & Capuzzo-Dolcetta 2010, per coordinate):
     H_h(U) = H(x, D-_x U, D+_x U) + H(y, D-_y U, D+_y U),   Lap_h = Lap_x + Lap_y,
 
 so a Hamiltonian H(p) of ``hamiltonians.py`` means H(p_1) + H(p_2) in 2D
-(|p|^2/2 for ``Quadratic``; box-bounded controls for ``Linear``). The FP
+(``|p|^2/2`` for ``Quadratic``; box-bounded controls for ``Linear``). The FP
 operator is again the exact transpose of the linearised HJB, so mass is
 conserved to round-off and m >= 0.
 

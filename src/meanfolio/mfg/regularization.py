@@ -125,7 +125,7 @@ class StageRunner:
 
 
 def _gradient_scale(problem, u: np.ndarray) -> float:
-    """max |D u| over the grid (both axes in 2D), or 1 if u is flat."""
+    """``max |D u|`` over the grid (both axes in 2D), or 1 if u is flat."""
     grid = problem.grid
     if hasattr(grid, "gx"):
         g = max(np.abs(np.diff(u, axis=-1)).max() / grid.gx.dx, np.abs(np.diff(u, axis=-2)).max() / grid.gy.dx)

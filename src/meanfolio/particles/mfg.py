@@ -33,8 +33,31 @@ __all__ = ["ParticleMFGSolution", "histogram_density", "sample_density", "solve_
 
 @dataclass
 class ParticleMFGSolution:
-    """u (nt, nx) on the grid; m (nt, nx) the damped particle law; particles (N,) at T;
-    history: max_t W1 between the laws of successive iterations."""
+    """The equilibrium of :func:`solve_mfg_particles`.
+
+    Attributes
+    ----------
+    u : ndarray, shape (nt, nx)
+        The value function on the grid.
+    m : ndarray, shape (nt, nx)
+        The damped particle law (histograms at the grid times).
+    alpha : ndarray, shape (nt, nx)
+        The equilibrium feedback on the grid.
+    particles : ndarray, shape (N,)
+        The particles' positions at T.
+    x, t : ndarray, shape (nx,), (nt,)
+        The grid.
+    converged : bool
+        Whether the W1 change fell below the tolerance.
+    iterations : int
+        Fixed-point iterations done.
+    history : list of float
+        :math:`\\max_t W_1` between the laws of successive iterations.
+    wall_time : float
+        Seconds.
+    message : str
+        Why the iteration stopped.
+    """
 
     u: np.ndarray
     m: np.ndarray
@@ -50,7 +73,37 @@ class ParticleMFGSolution:
 
 
 def sample_density(m: np.ndarray, x: np.ndarray, n: int, seed: SeedLike = None) -> np.ndarray:
-    """n samples of the piecewise-constant density m on the cells of the nodes x, kept inside [x0, x_end]."""
+    """Draw samples of a piecewise-constant density on the cells of the nodes x.
+
+    Parameters
+    ----------
+    m : ndarray, shape (nx,)
+        Density values on the nodes (negative values count as 0).
+    x : ndarray, shape (nx,)
+        Uniform nodes.
+    n : int
+        Number of samples.
+    seed : int, numpy.random.Generator or None
+        Random seed.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        Samples, uniform within the chosen cell and kept inside ``[x[0], x[-1]]``.
+
+    See Also
+    --------
+    histogram_density : The inverse operation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from meanfolio.particles import sample_density
+    >>> x = np.linspace(-1.0, 1.0, 5)
+    >>> s = sample_density(np.full(5, 0.5), x, 1000, seed=0)
+    >>> s.shape, bool(s.min() >= -1.0 and s.max() <= 1.0)
+    ((1000,), True)
+    """
     rng = as_generator(seed)
     dx = x[1] - x[0]
     p = np.maximum(m, 0.0) / np.maximum(m, 0.0).sum()
@@ -59,7 +112,27 @@ def sample_density(m: np.ndarray, x: np.ndarray, n: int, seed: SeedLike = None) 
 
 
 def histogram_density(samples: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Density on the nodes x (mass ``dx * sum`` = 1): each sample counts for its nearest node."""
+    """Histogram density of samples on uniform nodes: each sample counts for its nearest node.
+
+    Parameters
+    ----------
+    samples : ndarray, shape (n,)
+        The samples (those beyond the ends count for the end nodes).
+    x : ndarray, shape (nx,)
+        Uniform nodes of spacing dx.
+
+    Returns
+    -------
+    ndarray, shape (nx,)
+        The density, of mass ``dx * density.sum() = 1``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from meanfolio.particles import histogram_density
+    >>> histogram_density(np.array([0.0, 0.1, -0.9, 0.4]), np.linspace(-1.0, 1.0, 5))
+    array([0.5, 0. , 1. , 0.5, 0. ])
+    """
     dx = x[1] - x[0]
     idx = np.clip(np.rint((samples - x[0]) / dx).astype(np.int64), 0, x.size - 1)
     return np.bincount(idx, minlength=x.size) / (samples.size * dx)
@@ -77,12 +150,61 @@ def solve_mfg_particles(
     seed: SeedLike = None,
     tolerance: float = 1e-3,
 ) -> ParticleMFGSolution:
-    """Solve the 1D MFG of ``config`` with N particles for the population.
+    r"""Solve the 1D MFG of ``config`` with N particles for the population.
 
-    Parameters as for :func:`meanfolio.mfg.solve_mfg` (no-flux box, couplings
-    of m only), plus ``n_particles``, ``substeps`` (Euler steps per grid
-    step), ``seed`` and ``tolerance`` on the W1 change of the law between
-    iterations (``config.max_iterations`` caps them).
+    Each iteration solves the HJB equation backward on the grid for the costs of
+    the current population law, moves N particles with the feedback
+    :math:`\alpha^*(t, x) = -\partial_p H(\partial_x u)` and diffusion
+    :math:`\sqrt{2\nu}` (reflecting walls), and takes their histograms at the grid
+    times as the new law, damped by ``config.relaxation``. The particles reuse the
+    same random numbers in every iteration, so the iteration converges to the
+    equilibrium of the N-particle game; the law approaches the grid Fokker-Planck
+    law at the rate :math:`N^{-1/2}` in :math:`W_2`.
+
+    Parameters
+    ----------
+    config : MFGConfig
+        A 1D no-flux (``boundary="neumann"``) configuration; ``config.max_iterations``
+        caps the iterations.
+    m0 : array_like, shape (nx,)
+        Initial density on the grid.
+    f : array_like or Coupling, optional
+        The running cost, as for :func:`meanfolio.mfg.solve_mfg` (couplings of m only).
+    terminal : array_like, shape (nx,), optional
+        Terminal cost.
+    hamiltonian : Hamiltonian, optional
+        Default :class:`~meanfolio.mfg.Quadratic`.
+    n_particles : int, default 10000
+        N >= 2.
+    substeps : int, default 4
+        Euler steps per grid step.
+    seed : int, numpy.random.Generator or None
+        Random seed.
+    tolerance : float, default 1e-3
+        Stop when :math:`\max_t W_1` between the laws of successive iterations falls below it.
+
+    Returns
+    -------
+    ParticleMFGSolution
+
+    Raises
+    ------
+    ValueError
+        If ``config`` is not a 1D no-flux box, the coupling depends on the
+        controls (:class:`~meanfolio.mfg.MarketImpact`), or an argument is out of range.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from meanfolio.mfg import MFGConfig
+    >>> from meanfolio.particles import solve_mfg_particles
+    >>> config = MFGConfig(nx=41, nt=21, x_min=-3, x_max=3, viscosity=0.1, max_iterations=30)
+    >>> x = np.linspace(-3, 3, 41)
+    >>> m0 = np.exp(-x**2 / 2) / np.sqrt(2 * np.pi)
+    >>> sol = solve_mfg_particles(config, m0, np.tile(0.5 * x**2, (21, 1)),
+    ...                           n_particles=2000, seed=0, tolerance=1e-2)
+    >>> sol.converged, sol.m.shape, sol.particles.shape
+    (True, (21, 41), (2000,))
     """
     if config.dim != 1 or config.boundary != "neumann":
         raise ValueError(

@@ -26,7 +26,7 @@ LABELS = {
 
 
 def clean_weights(w):
-    """Weights rounded to 10 decimals with the dust (|w| < DUST) set to 0."""
+    """Weights rounded to 10 decimals with the dust (``|w| < DUST``) set to 0."""
     w = np.round(np.asarray(w, dtype=float), 10)
     w[np.abs(w) < DUST] = 0.0
     return w + 0.0  # no -0.0

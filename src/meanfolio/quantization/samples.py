@@ -22,7 +22,43 @@ def _assign(X, C):
 
 
 def lloyd_samples(X, K: int, *, seed: SeedLike = None, max_iter: int = 200, tol: float = 1e-10) -> Quantizer:
-    """Lloyd's algorithm on samples X (n, d) or (n,): points, weights, empirical distortion."""
+    r"""Lloyd's algorithm (k-means) on samples: an empirical quadratic quantizer.
+
+    Alternates the nearest-point assignment and :math:`c_k \leftarrow` mean of
+    cell k until the empirical distortion
+    :math:`\frac1n \sum_j \min_k \lVert X_j - c_k\rVert^2` stops falling.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d) or (n,)
+        Samples.
+    K : int
+        Number of points, 1 <= K <= n.
+    seed : int, numpy.random.Generator or None
+        Seed of the start (K distinct samples) and of the re-seeding of empty cells.
+    max_iter : int, default 200
+        Iteration cap (a warning is issued when reached).
+    tol : float, default 1e-10
+        Relative fall of the distortion below which it stops.
+
+    Returns
+    -------
+    Quantizer
+        Points (K,) for 1D samples, else (K, d); empirical weights and distortion.
+
+    See Also
+    --------
+    clvq : The stochastic-gradient version.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from meanfolio.quantization import lloyd_samples
+    >>> X = np.random.default_rng(0).standard_normal(5000)
+    >>> q = lloyd_samples(X, 4, seed=0)
+    >>> np.sort(q.points).round(1), q.converged
+    (array([-1.5, -0.4,  0.5,  1.5]), True)
+    """
     X = check_array("X", X)
     X = X[:, None] if X.ndim == 1 else X
     K = check_integer("K", K, low=1, high=X.shape[0])
@@ -48,10 +84,43 @@ def lloyd_samples(X, K: int, *, seed: SeedLike = None, max_iter: int = 200, tol:
 
 
 def clvq(X, K: int, *, seed: SeedLike = None, passes: int = 5, gamma0: float = 0.5) -> Quantizer:
-    """Competitive learning vector quantization (stochastic gradient on the distortion).
+    r"""Competitive learning vector quantization (CLVQ): stochastic gradient on the distortion.
 
-    Each sample moves its nearest point by ``gamma_n (x - c)``, gamma_n =
-    gamma0 / (1 + n / K)^0.75 (Robbins-Monro steps).
+    Each sample moves its nearest point c by :math:`\gamma_n (x - c)` with the
+    Robbins-Monro steps :math:`\gamma_n = \gamma_0 / (1 + n/K)^{0.75}`.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d) or (n,)
+        Samples.
+    K : int
+        Number of points, 1 <= K <= n.
+    seed : int, numpy.random.Generator or None
+        Seed of the start and of the order of the samples.
+    passes : int, default 5
+        Passes over the samples.
+    gamma0 : float, default 0.5
+        First step size.
+
+    Returns
+    -------
+    Quantizer
+        ``converged`` is None (a fixed number of passes); ``iterations`` is the
+        number of samples processed.
+
+    References
+    ----------
+    .. [1] G. Pagès, "A space quantization method for numerical integration",
+       J. Comput. Appl. Math. 89 (1998).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from meanfolio.quantization import clvq
+    >>> X = np.random.default_rng(0).standard_normal(2000)
+    >>> q = clvq(X, 4, seed=0, passes=2)
+    >>> q.points.shape, q.iterations
+    ((4,), 4000)
     """
     X = check_array("X", X)
     X = X[:, None] if X.ndim == 1 else X

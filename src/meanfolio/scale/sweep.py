@@ -139,7 +139,8 @@ def expand_grid(grid, seeds) -> list[tuple[dict[str, Any], int]]:
     --------
     >>> from meanfolio.scale import expand_grid
     >>> expand_grid({"nu": [0.1, 0.2], "coupling": [1.0]}, 2)
-    [({'nu': 0.1, 'coupling': 1.0}, 0), ({'nu': 0.1, 'coupling': 1.0}, 1), ({'nu': 0.2, 'coupling': 1.0}, 0), ({'nu': 0.2, 'coupling': 1.0}, 1)]
+    [({'nu': 0.1, 'coupling': 1.0}, 0), ({'nu': 0.1, 'coupling': 1.0}, 1),
+     ({'nu': 0.2, 'coupling': 1.0}, 0), ({'nu': 0.2, 'coupling': 1.0}, 1)]
     """
     if isinstance(grid, dict):
         if not grid or any(not isinstance(v, (list, tuple)) or len(v) == 0 for v in grid.values()):

@@ -114,6 +114,7 @@ def sleep_point(params: dict[str, Any], seed: int) -> dict[str, float]:
     return {"value": float(params.get("x", 0.0)) + 2.0 * seed}
 
 
+#: The sweep tasks by name, each ``f(params: dict, seed: int) -> dict of numbers`` (see :func:`sweep`).
 TASKS: dict[str, Callable[[dict[str, Any], int], dict[str, float]]] = {
     "mfg": mfg_point,
     "kinetic": kinetic_ensemble,
