@@ -10,7 +10,8 @@ evaluations (best1bin, popsize 15, tol = 0, no polishing), five seeds:
 Also: L-SHADE on CEC 2014 F1-F10 at D = 10 (budget 100 000), and the
 framework overhead per evaluation with a trivial Python objective.
 
-    python benchmarks/de.py            # prints tables, writes results/de.json
+    python benchmarks/de.py               # prints tables, writes results/de.json
+    python benchmarks/de.py --contention  # alone vs busy cores, writes results/de_contention.json
 """
 
 from __future__ import annotations
@@ -110,7 +111,97 @@ def overhead_case(report: Report) -> None:
     )  # fmt: skip
 
 
+def _spin(stop) -> None:
+    while not stop.is_set():
+        pass
+
+
+def _slow_rastrigin():
+    """Rastrigin evaluated 100 times per call (~20-40 us): a generation of 150 costs a few ms, enough for
+    the compiled loop to use a parallel region when cores are free."""
+    from numba import njit
+
+    from meanfolio.optimize.benchmarks import rastrigin
+
+    @njit(cache=True)
+    def slow_rastrigin(x):
+        s = 0.0
+        for _ in range(100):
+            s += rastrigin(x)
+        return s / 100
+
+    return slow_rastrigin
+
+
+def contention_case() -> Path:
+    """Deferred updating (compiled objective) alone and while other processes keep every core busy.
+
+    The generation loop runs one parallel region per generation, and only when a generation's
+    evaluations take more than ``de.PARALLEL_GENERATION_SECONDS`` of CPU; the thread count comes from
+    the free cores (:func:`meanfolio._parallel.free_threads`). Rows "now" use that rule; rows "all
+    threads" force every numba thread and a parallel region in every generation (the former
+    behaviour, which was 15-90x slower under load). Ratio = time under load / time alone, both
+    measured in this process (1 is ideal; ~cores / (cores - 1 + 1) when a spinner shares our core).
+    Writes results/de_contention.json.
+    """
+    import json
+    import multiprocessing as mp
+    import os
+
+    import numba
+
+    import meanfolio.optimize.de as de_module
+    from meanfolio.optimize.benchmarks import rastrigin, sphere
+
+    b = [(-5.0, 5.0)] * 10
+    slow = _slow_rastrigin()
+    cases = [(sphere, 300), (rastrigin, 300), (slow, 60)]
+    for f, _ in cases:
+        differential_evolution(f, b, seed=0, maxiter=2, polish=False, updating="deferred")  # compile
+
+    def best(f, maxiter):
+        kw = dict(maxiter=maxiter, tol=0, polish=False, updating="deferred")
+        return min(timed(differential_evolution, f, b, seed=s, **kw)[0] for s in range(3))
+
+    def loaded(fn):
+        stop = mp.Event()
+        spinners = [mp.Process(target=_spin, args=(stop,)) for _ in range(os.cpu_count() or 1)]
+        for p in spinners:
+            p.start()
+        try:
+            time.sleep(0.2)
+            return fn()
+        finally:
+            stop.set()
+            for p in spinners:
+                p.join()
+
+    rows = []
+    original = (de_module.free_threads, de_module.PARALLEL_GENERATION_SECONDS)
+    for mode in ("now", "all threads"):
+        if mode == "all threads":
+            de_module.free_threads = lambda *a: numba.config.NUMBA_NUM_THREADS
+            de_module.PARALLEL_GENERATION_SECONDS = 0.0
+        try:
+            for f, maxiter in cases:
+                alone = best(f, maxiter)
+                busy = loaded(lambda f=f, maxiter=maxiter: best(f, maxiter))
+                rows.append({"case": f"{f.__name__} D=10 deferred, {maxiter} generations", "mode": mode,
+                             "alone_s": alone, "loaded_s": busy, "ratio": busy / alone})  # fmt: skip
+                print(rows[-1], flush=True)
+        finally:
+            de_module.free_threads, de_module.PARALLEL_GENERATION_SECONDS = original
+    meta = {"cores": os.cpu_count(), "numba_threads": numba.config.NUMBA_NUM_THREADS,
+            "load": "one busy-loop process per core"}  # fmt: skip
+    path = Path(__file__).resolve().parent / "results" / "de_contention.json"
+    path.write_text(json.dumps({"name": "de_contention", "meta": meta, "rows": rows}, indent=2))
+    return path
+
+
 def main() -> None:
+    if "--contention" in sys.argv:
+        print("written", contention_case())
+        return
     report = Report("de")
     overhead_case(report)
     classic_cases(report)

@@ -24,10 +24,10 @@ def test_risk_report(tmp_path):
     path = _prices(tmp_path)
     res = runner.invoke(app, ["risk", "report", str(path), "--weights", "0.7,0.3", "--plot", str(tmp_path / "r.png")])
     assert res.exit_code == 0, res.output
-    assert "sharpe" in res.output and "max_drawdown" in res.output
+    assert "Sharpe ratio" in res.output and "max drawdown" in res.output
     assert (tmp_path / "r.png").stat().st_size > 10_000
     bad = runner.invoke(app, ["risk", "report", str(path), "--weights", "1.0"])
-    assert bad.exit_code == 2 and "--weights has 1 values" in bad.output
+    assert bad.exit_code == 2 and "--weights = '1.0' has 1 values" in bad.output
 
 
 def test_regimes_fit(tmp_path):

@@ -126,17 +126,18 @@ def test_half_life_of_ar1():
 def test_bootstrap_intervals():
     rng = np.random.default_rng(4)
     r = rng.normal(0.001, 0.01, 2000)
-    res = bootstrap_ci(np.mean, r, n_boot=2000, method="iid", seed=1)
+    res = bootstrap_ci(np.mean, r, n_boot=2000, method="iid", seed=1, interval="percentile")
     assert res.low < 0.001 < res.high
     assert res.high - res.low == pytest.approx(2 * 1.96 * 0.01 / np.sqrt(2000), rel=0.15)
     # positively autocorrelated data: the block bootstrap widens the interval of the mean
     ar = np.zeros(4000)
     for t in range(1, ar.size):
         ar[t] = 0.6 * ar[t - 1] + rng.normal() * 0.01
-    iid = bootstrap_ci(np.mean, ar, n_boot=1000, method="iid", seed=2)
-    block = bootstrap_ci(np.mean, ar, n_boot=1000, method="stationary", block_size=30, seed=2)
+    kw = {"n_boot": 1000, "interval": "percentile"}
+    iid = bootstrap_ci(np.mean, ar, method="iid", seed=2, **kw)
+    block = bootstrap_ci(np.mean, ar, method="stationary", block_size=30, seed=2, **kw)
     assert (block.high - block.low) > 1.5 * (iid.high - iid.low)
-    again = bootstrap_ci(np.mean, ar, n_boot=1000, method="stationary", block_size=30, seed=2)
+    again = bootstrap_ci(np.mean, ar, method="stationary", block_size=30, seed=2, **kw)
     np.testing.assert_array_equal(block.samples, again.samples)
 
 
@@ -155,8 +156,10 @@ def test_compute_risk_metrics(returns):
 
 
 def test_bad_input():
-    with pytest.raises(ValueError, match=r"returns has a return -1.5 <= -1"):
-        sharpe_ratio([0.1, -1.5, 0.2])
+    with pytest.raises(ValueError, match=r"returns has a return -1.5 < -1 .*negative wealth.*np.expm1"):
+        annual_return([0.1, -1.5, 0.2])
+    with pytest.raises(ValueError, match=r"-1.5 < -1"):
+        max_drawdown(np.array([[0.1, 0.0], [-1.5, 0.1], [0.2, 0.0]]))
     with pytest.raises(ValueError, match=r"level = 1.5 .*\(0, 1\)"):
         var([0.1, 0.2, 0.0], 1.5)
     with pytest.raises(ValueError, match=r"method = 'magic'"):
@@ -164,3 +167,33 @@ def test_bad_input():
     with pytest.raises(ValueError, match=r"weights has shape \(2,\)"):
         compute_risk_metrics([0.5, 0.5], np.zeros((10, 3)))
     assert sharpe_ratio([0.01, np.nan, -0.02, 0.03]) == pytest.approx(ep.sharpe_ratio(np.array([0.01, -0.02, 0.03])))
+
+
+def test_returns_at_or_below_minus_one():
+    logr = np.array([0.2, -1.5, 0.3, -0.1, 0.05])  # log returns can be below -1
+    assert sharpe_ratio(logr) == pytest.approx(ep.sharpe_ratio(logr), rel=1e-12)
+    assert annual_volatility(logr) == pytest.approx(ep.annual_volatility(logr), rel=1e-12)
+    assert var(logr, 0.2) == pytest.approx(ep.value_at_risk(logr, 0.2), rel=1e-12)
+    np.testing.assert_allclose(sharpe_ratio(np.column_stack([logr, logr])), ep.sharpe_ratio(logr), rtol=1e-12)
+    # a total loss (r = -1) compounds to zero wealth: CAGR -1, drawdown -1
+    loss = np.array([0.1, -1.0, 0.2])
+    assert annual_return(loss) == -1.0 and max_drawdown(loss) == -1.0
+
+
+@pytest.mark.parametrize("level", [0.01, 0.0, -0.003, 1e-5])
+def test_sharpe_of_a_constant_series_is_infinite_or_nan_as_in_empyrical(level):
+    r = np.full(250, level)
+    expected = np.nan if level == 0 else np.copysign(np.inf, level)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ref = ep.sharpe_ratio(r)
+    ours = sharpe_ratio(r)  # was 2.4e16 for 0.01: the mean over rounding noise
+    np.testing.assert_equal(ours, expected)
+    np.testing.assert_equal(ours, ref)
+    out = sharpe_ratio(np.column_stack([r, np.linspace(-0.01, 0.02, 250)]))
+    np.testing.assert_equal(out[0], expected)
+    assert np.isfinite(out[1])
+    # the sign is that of the mean excess return; no excess at all is undefined
+    assert sharpe_ratio(r, risk_free=level) != sharpe_ratio(r, risk_free=level)  # nan
+    assert sharpe_ratio(r, risk_free=level + 0.001) == -np.inf
+    # a tiny but real dispersion still gives a number
+    assert np.isfinite(sharpe_ratio(level + 1e-9 * np.sin(np.arange(250.0))))

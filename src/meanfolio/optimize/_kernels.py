@@ -7,7 +7,8 @@ trials can be built in parallel and results do not depend on the number of
 threads.
 
 Algorithms (codes): classic strategies 0 rand1, 1 best1, 2 currenttobest1,
-3 rand2, 4 best2 (crossover 0 bin, 1 exp); 10 jDE, 11 SHADE, 12 L-SHADE.
+3 rand2, 4 best2, 5 randtobest1 (crossover 0 bin, 1 exp); 10 jDE, 11 SHADE,
+12 L-SHADE.
 """
 
 from __future__ import annotations
@@ -16,69 +17,12 @@ import numpy as np
 from numba import njit, prange
 from numba import types as nt
 
-from meanfolio._random_kernels import normal, step_base, uniform
+from meanfolio._random_kernels import normal, step_base
 
-STRIDE = np.int64(1 << 20)  # draws reserved per individual and generation
-SELECT_ROW = np.int64(1 << 30)  # "individual" whose draws serve the selection step
-JDE, SHADE, LSHADE = 10, 11, 12
-N_DIFF = np.array([3, 2, 2, 5, 4])  # distinct indices each classic strategy needs
+from ._draws import JDE, LSHADE, SELECT_ROW, SHADE, STRIDE, _crossover, _distinct, _redraw_out_of_bounds, _u
+from ._params import simplex_repair, to_params, to_params_row  # noqa: F401 (re-exported for de.py)
 
-
-@njit(cache=True, inline="always")
-def _u(base, i, j):
-    return uniform(base, np.int64(i) * STRIDE + j)
-
-
-@njit(cache=True)
-def _distinct(base, i, j, n, k, out, n_extra=0):
-    """k distinct indices in [0, n + n_extra), all != i; returns the next draw counter."""
-    got = 0
-    while got < k:
-        r = int(_u(base, i, j) * (n + n_extra))
-        j += 1
-        if r == i:
-            continue
-        dup = False
-        for q in range(got):
-            if out[q] == r:
-                dup = True
-        if not dup:
-            out[got] = r
-            got += 1
-    return j
-
-
-@njit(cache=True)
-def _crossover(base, i, j, parent, mutant, CR, exp, trial):
-    D = parent.size
-    fill = int(_u(base, i, j) * D)
-    j += 1
-    if exp:
-        trial[:] = parent
-        d = fill
-        for _ in range(D):
-            trial[d] = mutant[d]
-            d = (d + 1) % D
-            u = _u(base, i, j)
-            j += 1
-            if u >= CR:
-                break
-    else:
-        for d in range(D):
-            u = _u(base, i, j)
-            j += 1
-            trial[d] = mutant[d] if (u < CR or d == fill) else parent[d]
-    return j
-
-
-@njit(cache=True)
-def _redraw_out_of_bounds(base, i, j, trial):
-    # scipy's rule: a coordinate outside [0, 1] is replaced by a uniform draw.
-    for d in range(trial.size):
-        if trial[d] < 0.0 or trial[d] > 1.0:
-            trial[d] = _u(base, i, j)
-            j += 1
-    return j
+N_DIFF = np.array([3, 2, 2, 5, 4, 3])  # distinct indices each classic strategy needs
 
 
 @njit(cache=True)
@@ -99,8 +43,12 @@ def propose_classic(code, exp, pop, n, best, F, CR, base, i, trial, mutant, r):
             v = pop[i, d] + F * (pop[best, d] - pop[i, d] + pop[r[0], d] - pop[r[1], d])
         elif code == 3:
             v = pop[r[0], d] + F * (pop[r[1], d] + pop[r[2], d] - pop[r[3], d] - pop[r[4], d])
-        else:
+        elif code == 4:
             v = pop[best, d] + F * (pop[r[0], d] + pop[r[1], d] - pop[r[2], d] - pop[r[3], d])
+        else:  # scipy's randtobest1: b = x_r0; b += F (x_best - b); b += F (x_r1 - x_r2)
+            v = pop[r[0], d]
+            v += F * (pop[best, d] - v)
+            v += F * (pop[r[1], d] - pop[r[2], d])
         mutant[d] = v
     j = _crossover(base, i, j, pop[i], mutant, CR, exp, trial)
     _redraw_out_of_bounds(base, i, j, trial)
@@ -190,6 +138,48 @@ def propose_all(algo, exp, pop, n, energies, best, F, CR, Fi, CRi, MF, MCR, arch
                                                   trials[i])  # fmt: skip
 
 
+@njit(cache=True, inline="always")
+def _trial_and_energy(f, algo, exp, pop, n, order, best, F, CR, Fi, CRi, MF, MCR, archive, asize, base, trials,
+                      F_used, CR_used, lo, hi, integral, caps, X, t_energies, i):  # fmt: skip
+    if algo < JDE:
+        propose_classic(algo, exp, pop, n, best, F, CR, base, i, trials[i], np.empty(pop.shape[1]),
+                        np.empty(5, dtype=np.int64))  # fmt: skip
+    elif algo == JDE:
+        F_used[i], CR_used[i] = propose_jde(pop, n, Fi, CRi, base, i, trials[i])
+    else:
+        F_used[i], CR_used[i] = propose_shade(algo == LSHADE, pop, n, order, MF, MCR, archive, asize, base, i,
+                                              trials[i])  # fmt: skip
+    to_params_row(trials[i], lo, hi, integral, caps, X[i])
+    t_energies[i] = f(X[i])
+
+
+@njit(cache=True, parallel=True)
+def trials_and_energies(f, algo, exp, pop, n, energies, best, F, CR, Fi, CRi, MF, MCR, archive, asize, base, trials,
+                        F_used, CR_used, lo, hi, integral, caps, X, t_energies, parallel):  # fmt: skip
+    """Deferred updating: build, map and evaluate every trial in ONE parallel region (or serially).
+
+    One region per generation instead of three keeps the threads busy; on a
+    loaded machine a region waits for its slowest thread, so few large
+    regions matter more than their size. Returns the number of NaN values
+    (set to +inf).
+    """
+    order = np.argsort(energies[:n])
+    if parallel:
+        for i in prange(n):
+            _trial_and_energy(f, algo, exp, pop, n, order, best, F, CR, Fi, CRi, MF, MCR, archive, asize, base,
+                              trials, F_used, CR_used, lo, hi, integral, caps, X, t_energies, i)  # fmt: skip
+    else:
+        for i in range(n):
+            _trial_and_energy(f, algo, exp, pop, n, order, best, F, CR, Fi, CRi, MF, MCR, archive, asize, base,
+                              trials, F_used, CR_used, lo, hi, integral, caps, X, t_energies, i)  # fmt: skip
+    nans = 0
+    for i in range(n):
+        if np.isnan(t_energies[i]):
+            t_energies[i] = np.inf
+            nans += 1
+    return nans
+
+
 @njit(cache=True)
 def select_generation(algo, pop, n, energies, trials, t_energies, accept, Fi, CRi, F_used, CR_used,
                       MF, MCR, mem_k, archive, asize, amax, base):  # fmt: skip
@@ -269,51 +259,6 @@ def shrink_population(pop, energies, n, n_new, archive, asize, amax_new, base):
     return asize
 
 
-@njit(cache=True)
-def to_params_row(u, lo, hi, integral, caps, x):
-    """x = lo + u (hi - lo), integers rounded, simplex repair when caps is non-empty."""
-    for d in range(u.size):
-        v = lo[d] + u[d] * (hi[d] - lo[d])
-        if integral[d]:
-            v = min(max(np.round(v), np.ceil(lo[d])), np.floor(hi[d]))
-        x[d] = v
-    if caps.size:
-        simplex_repair(x, caps)
-
-
-@njit(cache=True, parallel=True)
-def to_params(U, lo, hi, integral, caps, X):
-    """Rows of U mapped by :func:`to_params_row`, in parallel."""
-    for r in prange(U.shape[0]):
-        to_params_row(U[r], lo, hi, integral, caps, X[r])
-
-
-@njit(cache=True)
-def simplex_repair(x, caps):
-    """Project-by-scaling onto {0 <= x_i <= caps_i, sum x = 1}: clip, then share the
-    remaining mass among the assets below their caps in proportion to their weights."""
-    D = x.size
-    for d in range(D):
-        x[d] = min(max(x[d], 0.0), caps[d])
-    for _ in range(D + 1):
-        total = x.sum()
-        gap = 1.0 - total
-        if abs(gap) <= 1e-15:
-            return
-        free = 0.0
-        count = 0
-        for d in range(D):
-            if (gap > 0 and x[d] < caps[d]) or (gap < 0 and x[d] > 0):
-                free += x[d]
-                count += 1
-        if count == 0:
-            return
-        for d in range(D):
-            if (gap > 0 and x[d] < caps[d]) or (gap < 0 and x[d] > 0):
-                share = x[d] / free if free > 0 else 1.0 / count
-                x[d] = min(max(x[d] + gap * share, 0.0), caps[d])
-
-
 # The objective enters the compiled loops as a first-class function of this
 # signature, so the loops are compiled (and cached) once, not per objective.
 OBJECTIVE = nt.FunctionType(nt.float64(nt.float64[::1]))
@@ -336,6 +281,20 @@ def evaluate_rows(f, X, out, parallel):
             out[i] = np.inf
             nans += 1
     return nans
+
+
+@njit(cache=True)
+def promote(pop, energies, k):
+    """Swap member k with member 0, as scipy does with its best member (immediate updating visits
+    the best first in each generation and keeps the best at index 0)."""
+    if k != 0:
+        for d in range(pop.shape[1]):
+            t = pop[0, d]
+            pop[0, d] = pop[k, d]
+            pop[k, d] = t
+        e = energies[0]
+        energies[0] = energies[k]
+        energies[k] = e
 
 
 @njit(cache=True)
@@ -414,8 +373,10 @@ def run_compiled(f, algo, exp, immediate, parallel, S, P, gen0, ngen):
         if immediate and algo < JDE:
             mutant = np.empty(pop.shape[1])
             r = np.empty(5, dtype=np.int64)
+            promote(pop, energies, ints[4])
+            ints[4] = 0
             for i in range(n):
-                propose_classic(algo, exp, pop, n, ints[4], F, CR, base, i, trials[i], mutant, r)
+                propose_classic(algo, exp, pop, n, 0, F, CR, base, i, trials[i], mutant, r)
                 to_params_row(trials[i], lo, hi, integral, caps, X[i])
                 v = f(X[i])
                 if np.isnan(v):
@@ -425,13 +386,12 @@ def run_compiled(f, algo, exp, immediate, parallel, S, P, gen0, ngen):
                 if v <= energies[i]:
                     pop[i] = trials[i]
                     energies[i] = v
-                    if v < energies[ints[4]]:
-                        ints[4] = i
+                    if v <= energies[0]:  # scipy: the first of the lowest energies goes to index 0
+                        promote(pop, energies, np.argmin(energies[:n]))
         else:
-            propose_all(algo, exp, pop, n, energies, ints[4], F, CR, Fi, CRi, MF, MCR, archive, ints[2], base,
-                        trials, F_used, CR_used)  # fmt: skip
-            to_params(trials[:n], lo, hi, integral, caps, X[:n])
-            ints[5] += evaluate_rows(f, X[:n], t_energies[:n], parallel)
+            ints[5] += trials_and_energies(f, algo, exp, pop, n, energies, ints[4], F, CR, Fi, CRi, MF, MCR, archive,
+                                           ints[2], base, trials, F_used, CR_used, lo, hi, integral, caps, X,
+                                           t_energies, parallel)  # fmt: skip
             ints[1] += n
             select_and_shrink(algo, S, P, base)
         code = stop_code(S, P)

@@ -2,14 +2,22 @@
 
 Baum-Welch with compiled, scaled forward-backward recursions (``_kernels``);
 ``score`` uses the log-space forward recursion, ``predict`` log-space Viterbi. Emissions
-are Gaussian with diagonal or full covariances. The only regulariser is
-``min_covar``, added to every variance (default 1e-12, negligible at the
+are Gaussian with diagonal or full covariances (Student-t ones: ``student.StudentTHMM``).
+``min_covar`` is added to every variance (default 1e-12, negligible at the
 scale of daily returns, unlike a floor of 1e-3 which would swamp a daily
-variance of ~1e-4). Several restarts (``n_init``) from random means; the
-best log-likelihood wins.
+variance of ~1e-4); a variance that still collapses (a state holding one
+point or repeated values) is floored at ``VAR_FLOOR`` times the data's
+variance with a warning. Several restarts (``n_init``) from random means; the
+best log-likelihood wins and its own history is kept.
+
+``predict_proba(X)`` is *smoothed* (each row uses the whole sample, past and
+future): use ``filter(X)`` (or ``predict_proba(X, causal=True)``) for the
+forward-filtered probabilities P(s_t | x_1..x_t) of a walk-forward study.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
@@ -21,6 +29,8 @@ from . import _kernels as kern
 __all__ = ["GaussianHMM"]
 
 LOG_2PI = np.log(2 * np.pi)
+#: A fitted variance below this fraction of the data's variance is floored there (with a warning).
+VAR_FLOOR = 1e-6
 
 
 class GaussianHMM:
@@ -37,9 +47,39 @@ class GaussianHMM:
         previous fit) instead of random restarts.
     seed : int or Generator.
 
-    Attributes after ``fit``: ``startprob_`` (K,), ``transmat_`` (K, K),
-    ``means_`` (K, d), ``covars_`` (K, d) for diag or (K, d, d) for full,
-    ``loglik_history_`` (list, non-decreasing), ``converged_``, ``n_iter_``.
+    Attributes
+    ----------
+    startprob_, transmat_, means_, covars_ : ndarray
+        After ``fit``: (K,), (K, K), (K, d), and (K, d) for diag or
+        (K, d, d) for full.
+    loglik_history_ : list of float
+        Log-likelihood after each EM iteration of the chosen restart
+        (non-decreasing; its last value is ``score`` of the fitted model).
+    converged_, n_iter_ : bool, int
+
+    Notes
+    -----
+    ``predict_proba(X)`` is smoothed, :math:`P(s_t | x_1..x_T)`: it uses the
+    future. A walk-forward strategy must use :meth:`filter` (or
+    ``predict_proba(X, causal=True)``), :math:`P(s_t | x_1..x_t)`.
+
+    References
+    ----------
+    .. [1] Rabiner, L. R. (1989), A tutorial on hidden Markov models and selected
+       applications in speech recognition, Proc. IEEE 77(2), 257-286.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> x = np.concatenate([rng.normal(0.001, 0.005, 300), rng.normal(-0.002, 0.02, 200)])
+    >>> model = GaussianHMM(2, n_init=2, seed=0).fit(x).sort_states()
+    >>> model.filter(x).shape  # causal: row t uses x[:t + 1] only
+    (500, 2)
+    >>> bool(np.allclose(model.filter(x[:400]), model.filter(x)[:400]))
+    True
+    >>> bool(np.sqrt(model.covars_[0, 0]) > 3 * np.sqrt(model.covars_[1, 0]))  # state 0: the bear regime
+    True
     """
 
     def __init__(self, n_states: int = 2, covariance: str = "diag", *, n_init: int = 5, max_iter: int = 200,
@@ -80,7 +120,38 @@ class GaussianHMM:
 
     def _check_fitted(self):
         if not hasattr(self, "means_"):
-            raise ValueError("this GaussianHMM is not fitted yet: call fit(X) first")
+            raise ValueError(f"this {type(self).__name__} is not fitted yet: call fit(X) first")
+
+    def _checked(self, X) -> np.ndarray:
+        """X as (T, d) for a fitted model, refusing a number of features other than the model's."""
+        self._check_fitted()
+        X = self._as_2d(X)
+        d = self.means_.shape[1]
+        if X.shape[1] != d:
+            raise ValueError(f"X has {X.shape[1]} features which is not allowed: expected {d}, as in fit")
+        return X
+
+    def _floor_variances(self):
+        """Floor variances (eigenvalues for full covariances) at ``self._var_floor``; warn if any was below."""
+        floor = getattr(self, "_var_floor", None)
+        if floor is None:
+            return
+        if self.covariance == "diag":
+            low = self.covars_ < floor
+            if low.any():
+                self.covars_ = np.maximum(self.covars_, floor)
+        else:
+            low = np.zeros(len(self.covars_), dtype=bool)
+            for k, C in enumerate(self.covars_):
+                w, V = np.linalg.eigh(C)
+                if np.any(w < floor.min()):
+                    low[k] = True
+                    self.covars_[k] = (V * np.maximum(w, floor.min())) @ V.T
+        if low.any() and not self._warned:
+            self._warned = True
+            warnings.warn(f"a state's variance collapsed below {VAR_FLOOR:g} x the data's variance (a state holding "
+                          "one point or repeated values): floored there; consider fewer states", RuntimeWarning,
+                          stacklevel=4)  # fmt: skip
 
     # -- EM --------------------------------------------------------------------
     def _init_params(self, X, rng):
@@ -118,13 +189,29 @@ class GaussianHMM:
                 diff = X - self.means_[k]
                 covs.append((gamma[:, k, None] * diff).T @ diff / w[k] + self.min_covar * np.eye(d))
             self.covars_ = np.stack(covs)
+        self._floor_variances()
 
     def fit(self, X) -> GaussianHMM:
-        """Fit by Baum-Welch from ``n_init`` random starts; keep the best."""
+        """Fit by Baum-Welch (EM) from ``n_init`` random starts and keep the best.
+
+        Parameters
+        ----------
+        X : array_like, shape (T,) or (T, d), T >= max(2, n_states)
+
+        Returns
+        -------
+        self
+            With the parameters of the restart with the highest final
+            log-likelihood and that restart's ``loglik_history_`` (each EM
+            iteration's log-likelihood; the last one is that of the returned
+            parameters). A variance that collapses below ``VAR_FLOOR`` times
+            the data's variance is floored there with a RuntimeWarning.
+        """
         X = self._as_2d(X)
         if X.shape[0] < self.n_states:
             raise ValueError(f"X has {X.shape[0]} rows which is not allowed: expected at least n_states")
         best = None
+        self._var_floor, self._warned = VAR_FLOOR * X.var(axis=0), False
         warm = self.warm_start and hasattr(self, "means_")
         for rng in as_generator(self.seed).spawn(1 if warm else self.n_init):
             if not warm:
@@ -137,11 +224,34 @@ class GaussianHMM:
                     converged = True
                     break
                 self._m_step(X, gamma, xi)
+            if not converged:  # the last M-step moved the parameters: record their log-likelihood
+                history.append(float(self._e_step(X)[0]))
             if best is None or history[-1] > best[0]:
-                best = (history[-1], self.startprob_, self.transmat_, self.means_, self.covars_, history, converged)
-        _, self.startprob_, self.transmat_, self.means_, self.covars_, self.loglik_history_, self.converged_ = best
+                best = (history[-1], self.startprob_, self.transmat_, self.means_, self.covars_, history, converged,
+                        *self._extra_state())  # fmt: skip
+        _, self.startprob_, self.transmat_, self.means_, self.covars_, self.loglik_history_, self.converged_ = best[:7]
+        self._restore_extra(best[7:])
         self.n_iter_ = len(self.loglik_history_)
         return self
+
+    def _extra_state(self) -> tuple:
+        """Parameters beyond the Gaussian ones (subclasses), kept with the best restart."""
+        return ()
+
+    def _restore_extra(self, extra: tuple) -> None:
+        """Set the parameters returned by :meth:`_extra_state`."""
+
+    def n_parameters(self) -> int:
+        """Free parameters: start (K-1), transitions K(K-1), means K d, covariances K d or K d(d+1)/2."""
+        self._check_fitted()
+        K, d = self.means_.shape
+        cov = K * d if self.covariance == "diag" else K * d * (d + 1) // 2
+        return (K - 1) + K * (K - 1) + K * d + cov
+
+    def bic(self, X) -> float:
+        """Bayesian information criterion ``-2 log L + p log T`` (lower is better)."""
+        X = self._checked(X)
+        return -2.0 * self.score(X) + self.n_parameters() * np.log(X.shape[0])
 
     def sort_states(self, feature: int = 0) -> GaussianHMM:
         """Relabel the states by increasing mean of ``feature`` (state 0 = lowest, e.g. the bear
@@ -152,24 +262,63 @@ class GaussianHMM:
         self.covars_ = self.covars_[order]
         self.startprob_ = self.startprob_[order]
         self.transmat_ = self.transmat_[np.ix_(order, order)]
+        self._reorder_extra(order)
         return self
+
+    def _reorder_extra(self, order: np.ndarray) -> None:
+        """Relabel the parameters of :meth:`_extra_state` (subclasses)."""
 
     # -- inference ---------------------------------------------------------------
     def score(self, X) -> float:
         """Log-likelihood of X under the model (forward algorithm)."""
-        self._check_fitted()
-        X = self._as_2d(X)
+        X = self._checked(X)
         return float(kern.forward(self._log_emissions(X), np.log(self.startprob_), np.log(self.transmat_))[1])
 
-    def predict_proba(self, X) -> np.ndarray:
-        """Posterior state probabilities (T, K) by forward-backward."""
-        self._check_fitted()
-        return self._e_step(self._as_2d(X))[1]
+    def predict_proba(self, X, *, causal: bool = False) -> np.ndarray:
+        """State probabilities.
+
+        Parameters
+        ----------
+        X : array_like, shape (T,) or (T, d), d as in ``fit`` (else ValueError)
+        causal : bool
+            False (default): *smoothed* :math:`P(s_t | x_1..x_T)` by
+            forward-backward; row t uses future observations, so it must not
+            drive a decision at time t. True: the forward-filtered
+            :math:`P(s_t | x_1..x_t)` of :meth:`filter`.
+
+        Returns
+        -------
+        ndarray, shape (T, K), rows summing to 1
+        """
+        if causal:
+            return self.filter(X)
+        return self._e_step(self._checked(X))[1]
+
+    def filter(self, X) -> np.ndarray:
+        r"""Forward-filtered state probabilities :math:`P(s_t | x_1..x_t)`.
+
+        The normalised forward variables :math:`\alpha_t(k) \propto b_k(x_t)
+        \sum_j \alpha_{t-1}(j) A_{jk}`: row t uses rows 0..t of X only, so
+        appending observations after t leaves it unchanged. This is what a
+        walk-forward (no look-ahead) strategy may use at time t.
+
+        Parameters
+        ----------
+        X : array_like, shape (T,) or (T, d), d as in ``fit`` (else ValueError)
+
+        Returns
+        -------
+        ndarray, shape (T, K), rows summing to 1
+        """
+        X = self._checked(X)
+        la = kern.forward(self._log_emissions(X), np.log(self.startprob_), np.log(self.transmat_))[0]
+        la -= la.max(axis=1, keepdims=True)
+        p = np.exp(la)
+        return p / p.sum(axis=1, keepdims=True)
 
     def predict(self, X) -> np.ndarray:
         """Most likely state sequence (Viterbi), shape (T,)."""
-        self._check_fitted()
-        X = self._as_2d(X)
+        X = self._checked(X)
         return kern.viterbi(self._log_emissions(X), np.log(self.startprob_), np.log(self.transmat_))[0]
 
     def sample(self, n: int, *, seed: SeedLike = None) -> tuple[np.ndarray, np.ndarray]:

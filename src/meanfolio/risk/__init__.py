@@ -1,6 +1,6 @@
 """Risk metrics, long memory and bootstrap intervals (conventions: see ``metrics``)."""
 
-from .bootstrap import BootstrapResult, bootstrap_ci
+from .bootstrap import BootstrapResult, bootstrap_ci, optimal_block_length
 from .hurst import expected_rs, fractional_gaussian_noise, half_life, hurst_dfa, hurst_rs
 from .metrics import (
     annual_return,
@@ -53,6 +53,7 @@ __all__ = [
     "max_drawdown",
     "max_drawdown_duration",
     "omega_ratio",
+    "optimal_block_length",
     "portfolio_returns",
     "probabilistic_sharpe_ratio",
     "sharpe_confidence_interval",
