@@ -85,10 +85,11 @@ def test_fused_residual_kernel_equals_the_numpy_formulas(boundary):
 
 
 @pytest.mark.parametrize("boundary", ["neumann", "periodic"])
-def test_fused_newton_blocks_equal_the_numpy_operators(boundary):
-    # The compiled blocks of Newton's operator against hjb_operator, fokker_planck_operator and
-    # fokker_planck_derivative (array formulas).
+def test_level_coefficients_equal_the_numpy_operators(boundary):
+    # The compiled per-level blocks of Newton's operator against hjb_operator, fokker_planck_operator
+    # (the transpose, which the kernels solve with the HJB block's factors) and fokker_planck_derivative.
     from meanfolio.mfg import Grid1D, PowerLaw
+    from meanfolio.mfg._march import level_coefficients, transpose_coefficients
     from meanfolio.mfg.fokker_planck import fokker_planck_derivative, fokker_planck_operator
     from meanfolio.mfg.hjb import hjb_operator, upwind_terms
 
@@ -96,13 +97,73 @@ def test_fused_newton_blocks_equal_the_numpy_operators(boundary):
     grid = Grid1D.uniform(13, -1.0, 2.0, 5, 0.5, boundary)
     u, m = rng.normal(size=(5, 13)), rng.random((5, 13))
     terms = upwind_terms(grid, PowerLaw(2.5), u[:-1])
-    out = np.empty((9, 4, 13))
-    _kernels.newton_blocks(terms.left, terms.right, terms.dleft, terms.dright, m[1:], grid.dx, grid.dt, 0.3,
-                           grid.periodic, out)  # fmt: skip
-    expected = (
-        *hjb_operator(grid, 0.3, terms),
-        *fokker_planck_operator(grid, 0.3, terms),
-        *(grid.dt * a for a in fokker_planck_derivative(grid, terms, m[1:])),
-    )
-    for k, block in enumerate(expected):
-        np.testing.assert_allclose(out[k], block, rtol=1e-13, atol=1e-12, err_msg=f"block {k}")
+    H, F = hjb_operator(grid, 0.3, terms), fokker_planck_operator(grid, 0.3, terms)
+    B = [grid.dt * a for a in fokker_planck_derivative(grid, terms, m[1:])]
+    k = grid.dt / grid.dx**2
+    P, Q = k * terms.dleft * m[1:], k * terms.dright * m[1:]
+    z = rng.normal(size=13)
+    for n in range(4):
+        lo, di, up, tlo, tdi, tup = (np.empty(13) for _ in range(6))
+        level_coefficients(terms.left[n], terms.right[n], grid.dx, grid.dt, 0.3, grid.periodic, lo, di, up)
+        transpose_coefficients(lo, di, up, tlo, tdi, tup)
+        for got, want in zip((lo, di, up, tlo, tdi, tup), (*(a[n] for a in H), *(a[n] for a in F)), strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-12)
+        # F is H^T exactly (so H's factors solve both)
+        np.testing.assert_array_equal(_dense(tlo, tdi, tup), _dense(lo, di, up).T)
+        Bz = np.ones(13)
+        _newton_kernels._b_apply(P[n], Q[n], z, Bz, -1.0)  # out += sign B z
+        Bz = 1.0 - Bz
+        np.testing.assert_allclose(Bz, _dense(*(a[n] for a in B)) @ z, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("transpose", [False, True])
+def test_thomas_factors_solve_h_and_its_transpose(transpose):
+    from meanfolio.mfg import _march
+
+    rng = np.random.default_rng(11)
+    n = 9
+    lo, up = -rng.uniform(0, 1, n), -rng.uniform(0, 1, n)
+    lo[0] = up[-1] = 0.0
+    di = 1.0 + np.abs(lo) + np.abs(up) + rng.uniform(0, 1, n)
+    c, ib, a, e, x = (np.empty(n) for _ in range(5))
+    _march.thomas_factor(lo, di, up, c, ib, a, e)
+    b = rng.normal(size=n)
+    A = _dense(lo, di, up)
+    if transpose:
+        _march.thomas_ht(c, ib, e, b, x)
+        A = A.T
+    else:
+        _march.thomas_h(a, c, ib, b, x)
+    np.testing.assert_allclose(x, np.linalg.solve(A, b), rtol=1e-12, atol=1e-12)
+
+
+def test_gmres_reuses_its_workspace_without_carrying_anything_over(lq_problem_operator):
+    # gmres_into with a dirty workspace gives what a fresh gmres gives (the scratch is re-initialised)
+    ops, size = lq_problem_operator
+    rng = np.random.default_rng(2)
+    work = rng.normal(size=(_newton_kernels.gmres_rows(40), size // 2))
+    for seed in (3, 4):
+        b = np.random.default_rng(seed).normal(size=size)
+        x = np.zeros(size)
+        its, rel = _newton_kernels.gmres_into(ops, b, 1e-11, 40, 500, x, work)
+        x_ref, its_ref, _ = _newton_kernels.gmres(ops, b, 1e-11, 40, 500)
+        assert its == its_ref and rel <= 1e-11
+        np.testing.assert_allclose(x, x_ref, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(_dense_operator(ops, size) @ x, b, atol=1e-9 * np.abs(b).max())
+
+
+@pytest.mark.parametrize("restart", [3, 12])
+def test_gmres_restarted_and_long_cycles_solve_the_system(lq_problem_operator, restart):
+    # restart 3: several cycles, x combined from the kept sweeps of each; restart 12: a cycle longer
+    # than the kept sweeps (STORED), x by two final sweeps. Either way x must be what GMRES says.
+    ops, size = lq_problem_operator
+    b = np.random.default_rng(5).normal(size=size)
+    J = _dense_operator(ops, size)
+    if restart == 3:
+        x, its, rel = _newton_kernels.gmres(ops, b, 1e-11, restart, 2000)
+        assert rel <= 1e-11 and its > 3
+    else:  # an unreachable tolerance: the cycle runs to the cap, past STORED
+        x, its, rel = _newton_kernels.gmres(ops, b, 1e-300, restart, _newton_kernels.STORED + 2)
+        assert its == _newton_kernels.STORED + 2
+    true_rel = np.linalg.norm(b - J @ x) / np.linalg.norm(b)
+    assert true_rel <= max(1e-11, 1.01 * rel) and rel <= max(1e-11, 1.01 * true_rel)

@@ -1,5 +1,6 @@
 """Compiled kernels of the 1D solver: tridiagonal solves, time sweeps, residuals, upwind terms
-(the Newton system and its GMRES are in ``_newton_kernels``).
+(the Newton system and its GMRES are in ``_newton_kernels``, the level-by-level
+HJB and Fokker-Planck solves in ``_march``).
 
 Private: plain float64 arrays in, plain arrays out. A tridiagonal matrix is
 three arrays (lo, di, up) of length nx: row i reads
@@ -103,91 +104,6 @@ def forward_sweep(lo, di, up, rhs, first, out):
 
 
 @njit(cache=True)
-def factor_blocks(lo, di, up):
-    """Thomas factors of every block of a (non-cyclic) block-tridiagonal sequence: ``(c, inv_beta)``,
-    each (N, nx), so that each later solve costs multiply-adds only (GMRES solves with the same
-    blocks a dozen times per Newton step). Empty arrays when a block is cyclic (periodic grids):
-    the sweeps then factor as they go."""
-    N, nx = di.shape
-    for n in range(N):
-        if lo[n, 0] != 0.0 or up[n, nx - 1] != 0.0:
-            return np.empty((0, 0)), np.empty((0, 0))
-    c = np.zeros((N, nx))
-    ib = np.empty((N, nx))
-    for n in range(N):
-        ib[n, 0] = 1.0 / di[n, 0]
-        for i in range(1, nx):
-            c[n, i] = up[n, i - 1] * ib[n, i - 1]
-            ib[n, i] = 1.0 / (di[n, i] - lo[n, i] * c[n, i])
-    return c, ib
-
-
-@njit(cache=True)
-def _solve_factored(lo, c, ib, rhs, out):
-    n = rhs.size
-    out[0] = rhs[0] * ib[0]
-    for i in range(1, n):
-        out[i] = (rhs[i] - lo[i] * out[i - 1]) * ib[i]
-    for i in range(n - 2, -1, -1):
-        out[i] -= c[i + 1] * out[i + 1]
-
-
-@njit(cache=True)
-def factored_sweep(lo, di, up, c, ib, rhs, edge, out, backward):
-    """``backward_sweep`` (backward=True) or ``forward_sweep`` with the factors of ``factor_blocks``
-    (or, when they are empty, factoring as it goes)."""
-    if c.size == 0:
-        if backward:
-            backward_sweep(lo, di, up, rhs, edge, out)
-        else:
-            forward_sweep(lo, di, up, rhs, edge, out)
-        return
-    N, nx = di.shape
-    b = np.empty(nx)
-    for k in range(N):
-        n = N - 1 - k if backward else k
-        if k == 0:
-            near = edge
-        else:
-            near = out[n + 1] if backward else out[n - 1]
-        for i in range(nx):
-            b[i] = rhs[n, i] + near[i]
-        _solve_factored(lo[n], c[n], ib[n], b, out[n])
-
-
-@njit(cache=True)
-def newton_blocks(left, right, dleft, dright, m_next, dx, dt, nu, periodic, out):
-    """The tridiagonal blocks of Newton's operator in one pass: ``out`` (9, N, nx) receives the
-    HJB block ``I + dt (nu L + A)`` (``hjb.hjb_operator``), the FP block ``I + dt (nu L + A^T)``
-    (``fokker_planck.fokker_planck_operator``) and dt times the derivative of ``A^T M`` in U
-    (``fokker_planck.fokker_planck_derivative``), each as (lo, di, up). Neighbours are circular,
-    as np.roll is in those formulas (the end terms vanish in a no-flux box)."""
-    N, nx = left.shape
-    c = nu / (dx * dx)
-    s = dt / dx
-    for n in range(N):
-        for i in range(nx):
-            im = i - 1 if i > 0 else nx - 1
-            ip = i + 1 if i < nx - 1 else 0
-            dlo = -c if (i > 0 or periodic) else 0.0
-            dup = -c if (i < nx - 1 or periodic) else 0.0
-            di = 1.0 - dt * (dlo + dup) + s * (left[n, i] - right[n, i])
-            out[0, n, i] = dt * dlo - s * left[n, i]
-            out[1, n, i] = di
-            out[2, n, i] = dt * dup + s * right[n, i]
-            out[3, n, i] = dt * dlo + s * right[n, im]
-            out[4, n, i] = di
-            out[5, n, i] = dt * dup - s * left[n, ip]
-            p_i = dleft[n, i] * m_next[n, i] / dx
-            p_next = dleft[n, ip] * m_next[n, ip] / dx
-            q_i = dright[n, i] * m_next[n, i] / dx
-            q_prev = dright[n, im] * m_next[n, im] / dx
-            out[6, n, i] = dt * (-p_i - q_prev) / dx
-            out[7, n, i] = dt * (p_i + p_next + q_i + q_prev) / dx
-            out[8, n, i] = dt * (-p_next - q_i) / dx
-
-
-@njit(cache=True)
 def _laplacian_at(v, i, nx, dx, periodic):
     # (D+ v_i - D- v_i) / dx with zero one-sided differences at the ends of a no-flux box
     if i > 0:
@@ -212,19 +128,30 @@ def mfg_residuals(u, m, value, left, right, f, dx, dt, nu, periodic, rh, rf, wit
 
     ``with_fp=False`` fills rh only (m and rf are not read).
     The transport is in flux form; circular neighbours are harmless in a no-flux box because
-    left_0 = 0 and right_{nx-1} = 0 there.
+    left_0 = 0 and right_{nx-1} = 0 there. The end nodes are done apart so the interior loop has
+    no branch (and vectorises).
     """
     N, nx = value.shape
     for n in range(N):
-        un, un1, mn, mn1 = u[n], u[n + 1], m[n], m[n + 1]
-        for i in range(nx):
-            rh[n, i] = (un[i] - un1[i]) / dt - nu * _laplacian_at(un, i, nx, dx, periodic) + value[n, i] - f[n, i]
-            if not with_fp:
-                continue
+        un, un1 = u[n], u[n + 1]
+        rhn, vn, fn = rh[n], value[n], f[n]
+        for i in (0, nx - 1):
+            rhn[i] = (un[i] - un1[i]) / dt - nu * _laplacian_at(un, i, nx, dx, periodic) + vn[i] - fn[i]
+        for i in range(1, nx - 1):
+            lap = ((un[i + 1] - un[i]) - (un[i] - un[i - 1])) / (dx * dx)
+            rhn[i] = (un[i] - un1[i]) / dt - nu * lap + vn[i] - fn[i]
+        if not with_fp:
+            continue
+        mn, mn1, ln, rn, rfn = m[n], m[n + 1], left[n], right[n], rf[n]
+        for i in (0, nx - 1):
             ip = i + 1 if i < nx - 1 else 0
             im = i - 1 if i > 0 else nx - 1
-            flux = (left[n, i] * mn1[i] - left[n, ip] * mn1[ip] - right[n, i] * mn1[i] + right[n, im] * mn1[im]) / dx
-            rf[n, i] = (mn1[i] - mn[i]) / dt - nu * _laplacian_at(mn1, i, nx, dx, periodic) + flux
+            flux = (ln[i] * mn1[i] - ln[ip] * mn1[ip] - rn[i] * mn1[i] + rn[im] * mn1[im]) / dx
+            rfn[i] = (mn1[i] - mn[i]) / dt - nu * _laplacian_at(mn1, i, nx, dx, periodic) + flux
+        for i in range(1, nx - 1):
+            flux = (ln[i] * mn1[i] - ln[i + 1] * mn1[i + 1] - rn[i] * mn1[i] + rn[i - 1] * mn1[i - 1]) / dx
+            lap = ((mn1[i + 1] - mn1[i]) - (mn1[i] - mn1[i - 1])) / (dx * dx)
+            rfn[i] = (mn1[i] - mn[i]) / dt - nu * lap + flux
 
 
 # ---------------------------------------------------------------------------
@@ -237,45 +164,68 @@ QUADRATIC, LINEAR, POWER_LAW = 0, 1, 2
 
 
 @njit(cache=True)
+def hamiltonian_point(kind, param, a, b):
+    """(value, left, right, dleft, dright) of the upwind split at one node, a = D- u, b = D+ u."""
+    ap = a if a > 0.0 else 0.0
+    bm = b if b < 0.0 else 0.0
+    if kind == QUADRATIC:
+        return 0.5 * (ap * ap + bm * bm), ap, bm, 1.0 if a > 0.0 else 0.0, 1.0 if b < 0.0 else 0.0
+    if kind == LINEAR:
+        return param * (ap - bm), param if a > 0.0 else 0.0, -param if b < 0.0 else 0.0, 0.0, 0.0
+    e = param
+    abm = -bm
+    value = (ap**e + abm**e) / e
+    left = ap ** (e - 1.0) if a > 0.0 else 0.0
+    right = -(abm ** (e - 1.0)) if b < 0.0 else 0.0
+    dleft = (e - 1.0) * ap ** (e - 2.0) if a > 0.0 else 0.0
+    dright = (e - 1.0) * abm ** (e - 2.0) if b < 0.0 else 0.0
+    return value, left, right, dleft, dright
+
+
+@njit(cache=True)
+def one_sided(u, i, nx, dx, periodic):
+    """(D- u_i, D+ u_i), zero beyond the ends of a no-flux box."""
+    if i > 0:
+        a = (u[i] - u[i - 1]) / dx
+    elif periodic:
+        a = (u[0] - u[nx - 1]) / dx
+    else:
+        a = 0.0
+    if i < nx - 1:
+        b = (u[i + 1] - u[i]) / dx
+    elif periodic:
+        b = (u[0] - u[i]) / dx
+    else:
+        b = 0.0
+    return a, b
+
+
+@njit(cache=True)
 def upwind_split(kind, param, u, dx, periodic, value, left, right, dleft, dright):
-    """Fill the five (rows, nx) outputs from u of shape (rows, nx)."""
+    """Fill the five (rows, nx) outputs from u of shape (rows, nx).
+
+    The quadratic Hamiltonian has its own branch-free loop over the interior nodes (it
+    vectorises); the end nodes and the other kinds go through :func:`hamiltonian_point`."""
     rows, nx = u.shape
     for r in range(rows):
-        for i in range(nx):
-            if i > 0:
-                a = (u[r, i] - u[r, i - 1]) / dx
-            elif periodic:
-                a = (u[r, 0] - u[r, nx - 1]) / dx
-            else:
-                a = 0.0
-            if i < nx - 1:
-                b = (u[r, i + 1] - u[r, i]) / dx
-            elif periodic:
-                b = (u[r, 0] - u[r, i]) / dx
-            else:
-                b = 0.0
-            ap = a if a > 0.0 else 0.0
-            bm = b if b < 0.0 else 0.0
-            if kind == QUADRATIC:
-                value[r, i] = 0.5 * (ap * ap + bm * bm)
-                left[r, i] = ap
-                right[r, i] = bm
-                dleft[r, i] = 1.0 if a > 0.0 else 0.0
-                dright[r, i] = 1.0 if b < 0.0 else 0.0
-            elif kind == LINEAR:
-                value[r, i] = param * (ap - bm)
-                left[r, i] = param if a > 0.0 else 0.0
-                right[r, i] = -param if b < 0.0 else 0.0
-                dleft[r, i] = 0.0
-                dright[r, i] = 0.0
-            else:
-                e = param
-                abm = -bm
-                value[r, i] = (ap**e + abm**e) / e
-                left[r, i] = ap ** (e - 1.0) if a > 0.0 else 0.0
-                right[r, i] = -(abm ** (e - 1.0)) if b < 0.0 else 0.0
-                dleft[r, i] = (e - 1.0) * ap ** (e - 2.0) if a > 0.0 else 0.0
-                dright[r, i] = (e - 1.0) * abm ** (e - 2.0) if b < 0.0 else 0.0
+        ur, vr, lr, rr, dlr, drr = u[r], value[r], left[r], right[r], dleft[r], dright[r]
+        if kind == QUADRATIC:
+            for i in range(1, nx - 1):
+                a = (ur[i] - ur[i - 1]) / dx
+                b = (ur[i + 1] - ur[i]) / dx
+                ap = max(a, 0.0)
+                bm = min(b, 0.0)
+                vr[i] = 0.5 * (ap * ap + bm * bm)
+                lr[i] = ap
+                rr[i] = bm
+                dlr[i] = 1.0 if a > 0.0 else 0.0
+                drr[i] = 1.0 if b < 0.0 else 0.0
+            ends = range(0, nx, max(nx - 1, 1))  # i = 0 and nx - 1
+        else:
+            ends = range(nx)
+        for i in ends:
+            a, b = one_sided(ur, i, nx, dx, periodic)
+            vr[i], lr[i], rr[i], dlr[i], drr[i] = hamiltonian_point(kind, param, a, b)
 
 
 # ---------------------------------------------------------------------------

@@ -1,8 +1,30 @@
 """Compiled kernels of the 1D Newton system: its operator, the decoupled sweep, GMRES.
 
-Private, like ``_kernels`` (whose tridiagonal solves and sweeps they use).
-``givens_column`` and ``solve_triangular`` are shared with the 2D GMRES of
-``_kernels2d``.
+Private, like ``_kernels``. ``givens_column`` and ``solve_triangular`` are
+shared with the 2D GMRES of ``_kernels2d``.
+
+Newton's linear system. Unknowns v = (dU^0..dU^{N-1}, dM^1..dM^N), rows scaled by dt:
+
+    HJB row n: H[n] dU^n - dU^{n+1} - C_M[n] dM^{n+1} - C_U[n] dU^n   (dU^N = G' dM^N)
+    FP  row n: H[n]^T dM^{n+1} - dM^n + B[n] dU^n                       (dM^0 = 0)
+
+H[n] = I + dt (nu L + A(U^n)) is tridiagonal and the Fokker-Planck block is
+its transpose exactly (the discrete FP is the adjoint of the linearised HJB;
+the formulas of ``hjb.hjb_operator`` and ``fokker_planck.fokker_planck_operator``
+give the same numbers), so one Thomas factorisation H = L U per level serves
+both sweeps: H^{-1} by L then U, H^{-T} by U^T then L^T. B[n] (the derivative
+of A^T M in U) and the coefficients of H are formed level by level from the
+upwind terms while a sweep passes (in cache): no block array is stored.
+C_M = diag + sum_k c_k w_k^T, C_U = sum_k c_k w_k^T: the non-local couplings
+enter as rank-one terms so nothing dense is ever formed.
+
+``ops`` (built by ``MFGProblem.newton_operator``) is the tuple
+``(a, c, ib, e, left, right, P, Q, cdiag, CM, WM, CU, WU, gdiag, gC, gW, scal)``:
+a, c, ib, e the Thomas factors of ``_march.newton_arrays`` (empty on a periodic
+grid, whose cyclic blocks are solved by Sherman-Morrison as the sweep
+passes), left/right the upwind terms, P = dt dleft M / dx^2 and
+Q = dt dright M / dx^2, the packed couplings (cdiag of shape (N, 0) when the coupling has no local
+term), and scal = (dx, dt, nu, periodic).
 """
 
 from __future__ import annotations
@@ -10,21 +32,48 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._kernels import backward_sweep, factor_blocks, factored_sweep, forward_sweep, tridiagonal_matvec
+from ._march import FAST, h_pair, solve_level, thomas_h, thomas_ht
 
-# ---------------------------------------------------------------------------
-# Newton's linear system. Unknowns v = (dU^0..dU^{N-1}, dM^1..dM^N), rows scaled
-# by dt:
-#   HJB row n: H[n] dU^n - dU^{n+1} - C_M[n] dM^{n+1} - C_U[n] dU^n   (dU^N = G' dM^N)
-#   FP  row n: F[n] dM^{n+1} - dM^n + B[n] dU^n                         (dM^0 = 0)
-# H, F, B tridiagonal; C_M = diag + sum_k c_k w_k^T, C_U = sum_k c_k w_k^T: the
-# non-local couplings enter as rank-one terms so nothing dense is ever formed.
-# ---------------------------------------------------------------------------
+
+@njit(cache=True)
+def hjb_sweep(ops, rhs, out):
+    """out[n] = H[n]^{-1} (rhs[n] + out[n+1]) for n = N-1..0, out[N] = 0: the HJB block's backward sweep."""
+    a, c, ib, left, right, scal = ops[0], ops[1], ops[2], ops[4], ops[5], ops[16]
+    N, nx = rhs.shape
+    b = np.empty(nx)
+    work = np.empty(10 * nx)
+    for n in range(N - 1, -1, -1):
+        if n == N - 1:
+            b[:] = rhs[n]
+        else:
+            for i in range(nx):
+                b[i] = rhs[n, i] + out[n + 1, i]
+        if c.size == 0:  # periodic: each cyclic block as the sweep passes
+            solve_level(left[n], right[n], scal[0], scal[1], scal[2], True, False, b, out[n], work)
+        else:
+            thomas_h(a[n], c[n], ib[n], b, out[n])
+
+
+@njit(cache=True, fastmath=FAST)
+def _b_apply(P, Q, z, out, sign):
+    """out += sign B z for one level: B is dt times the derivative of A^T M in U
+    (``fokker_planck_derivative``), from P = dt dleft M / dx^2, Q = dt dright M / dx^2; circular
+    neighbours as in np.roll (the end nodes apart, so the interior loop vectorises)."""
+    nx = z.size
+    for i in range(1, nx - 1):
+        zi = z[i]
+        d = P[i] * (zi - z[i - 1]) + P[i + 1] * (zi - z[i + 1]) + Q[i] * (zi - z[i + 1]) + Q[i - 1] * (zi - z[i - 1])
+        out[i] += sign * d
+    for i in range(0, nx, max(nx - 1, 1)):  # i = 0 and nx - 1
+        ip = i + 1 if i < nx - 1 else 0
+        im = i - 1 if i > 0 else nx - 1
+        zi = z[i]
+        out[i] += sign * (P[i] * (zi - z[im]) + P[ip] * (zi - z[ip]) + Q[i] * (zi - z[ip]) + Q[im] * (zi - z[im]))
 
 
 @njit(cache=True)
 def _lowrank_sub(C, W, x, out):
-    # out -= sum_k C[k] (W[k] . x)
+    # out -= sum_k C[k] (W[k] . x)  (the 2D kernels' product)
     for k in range(C.shape[0]):
         s = 0.0
         for i in range(x.size):
@@ -34,30 +83,113 @@ def _lowrank_sub(C, W, x, out):
                 out[i] -= s * C[k, i]
 
 
+@njit(cache=True, fastmath=True)
+def _dot(a, b):
+    # a vectorised dot product of two short vectors (one level)
+    s = 0.0
+    for i in range(a.size):
+        s += a[i] * b[i]
+    return s
+
+
+@njit(cache=True)
+def _coupled(ops, n, zU, zM, y, couple, out, with_u=True):
+    """out = y + couple * (C_U[n] zU + C_M[n] zM (+ G' zM in the last row)), zU, zM of level n
+    (the terms of the HJB rows that the decoupled sweep drops); y may be out; zU is taken
+    as zero (and not read) unless ``with_u``."""
+    cdiag, CM, WM, CU, WU, gdiag, gC, gW = ops[8:16]
+    N = cdiag.shape[0]
+    nx = out.size
+    last = n == N - 1
+    # the dot products first (y may be out)
+    sM = np.empty(CM.shape[1])
+    for k in range(sM.size):
+        sM[k] = couple * _dot(WM[n, k], zM)
+    sU = np.empty(CU.shape[1] if with_u else 0)
+    for k in range(sU.size):
+        sU[k] = couple * _dot(WU[n, k], zU)
+    sG = np.empty(gC.shape[0] if last else 0)
+    for k in range(sG.size):
+        sG[k] = couple * _dot(gW[k], zM)
+    if cdiag.shape[1] == 0:  # (N, 0): no local term
+        for i in range(nx):
+            out[i] = y[i]
+    else:
+        cd = cdiag[n]
+        for i in range(nx):
+            out[i] = y[i] + couple * (cd[i] * zM[i])
+    if last:
+        for i in range(nx):
+            out[i] += couple * (gdiag[i] * zM[i])
+    for k in range(sM.size):
+        _axpy(sM[k], CM[n, k], out)
+    for k in range(sU.size):
+        _axpy(sU[k], CU[n, k], out)
+    for k in range(sG.size):
+        _axpy(sG[k], gC[k], out)
+
+
+@njit(cache=True)
+def fp_sweep(ops, rM, with_r, zU, with_b, zM, y, out, couple):
+    """The Fokker-Planck block's forward sweep, fused with what Newton's solves need at each level:
+
+    zM[n] = H[n]^{-T} (rM[n] - B[n] zU[n] + zM[n-1]) for n = 0..N-1 (zM[-1] = 0), where the rM term
+    is dropped unless ``with_r`` and the B term unless ``with_b`` (zU is then taken as zero, and
+    not read); then, unless ``couple`` = 0,
+    out[n] = y[n] + couple * (C_U zU[n] + C_M zM[n] (+ G' zM[N-1])).
+    """
+    c, ib, e, left, right, P, Q, scal = ops[1], ops[2], ops[3], ops[4], ops[5], ops[6], ops[7], ops[16]
+    N, nx = zM.shape
+    b = np.empty(nx)
+    work = np.empty(10 * nx)
+    for n in range(N):
+        if n == 0:
+            if with_r:
+                b[:] = rM[0]
+            else:
+                b[:] = 0.0
+        elif with_r:
+            rn, prev = rM[n], zM[n - 1]
+            for i in range(nx):
+                b[i] = rn[i] + prev[i]
+        else:
+            b[:] = zM[n - 1]
+        if with_b:
+            _b_apply(P[n], Q[n], zU[n], b, -1.0)
+        if c.size == 0:
+            solve_level(left[n], right[n], scal[0], scal[1], scal[2], True, True, b, zM[n], work)
+        else:
+            thomas_ht(c[n], ib[n], e[n], b, zM[n])
+        if couple != 0.0:
+            _coupled(ops, n, zU[n], zM[n], y[n], couple, out[n], with_b)
+
+
 @njit(cache=True)
 def newton_matvec(ops, v, out):
-    """out = J v for the block operator ``ops`` (see module comment)."""
-    hl, hd, hu, fl, fd, fu, bl, bd, bu, cdiag, CM, WM, CU, WU, gdiag, gC, gW = ops
-    N, nx = hd.shape
+    """out = J v for the operator ``ops`` (see the module docstring)."""
+    left, right, P, Q, scal = ops[4], ops[5], ops[6], ops[7], ops[16]
+    dx, dt, nu, periodic = scal[0], scal[1], scal[2], scal[3] != 0.0
+    N, nx = left.shape
     dU = v[: N * nx].reshape(N, nx)
     dM = v[N * nx :].reshape(N, nx)
     oU = out[: N * nx].reshape(N, nx)
     oM = out[N * nx :].reshape(N, nx)
-    tmp = np.empty(nx)
     for n in range(N):
-        tridiagonal_matvec(hl[n], hd[n], hu[n], dU[n], oU[n])
+        h_pair(left[n], right[n], dx, dt, nu, periodic, dU[n], dM[n], oU[n], oM[n])
         if n < N - 1:
-            oU[n] -= dU[n + 1]
-        oU[n] -= cdiag[n] * dM[n]
-        _lowrank_sub(CM[n], WM[n], dM[n], oU[n])
-        _lowrank_sub(CU[n], WU[n], dU[n], oU[n])
-        tridiagonal_matvec(fl[n], fd[n], fu[n], dM[n], oM[n])
+            _axpy(-1.0, dU[n + 1], oU[n])
+        _coupled(ops, n, dU[n], dM[n], oU[n], -1.0, oU[n])
         if n > 0:
-            oM[n] -= dM[n - 1]
-        tridiagonal_matvec(bl[n], bd[n], bu[n], dU[n], tmp)
-        oM[n] += tmp
-    oU[N - 1] -= gdiag * dM[N - 1]
-    _lowrank_sub(gC, gW, dM[N - 1], oU[N - 1])
+            _axpy(-1.0, dM[n - 1], oM[n])
+        _b_apply(P[n], Q[n], dU[n], oM[n], 1.0)
+
+
+@njit(cache=True)
+def newton_residual(ops, x, b, out):
+    """out = b - J x (the true residual of a linear solve, without a temporary)."""
+    newton_matvec(ops, x, out)
+    for i in range(out.size):
+        out[i] = b[i] - out[i]
 
 
 @njit(cache=True)
@@ -68,30 +200,13 @@ def newton_preconditioner(ops, r, out):
     couplings C_M, C_U, G' (block Gauss-Seidel). It is exact when f and g do
     not depend on m.
     """
-    hl, hd, hu, fl, fd, fu, bl, bd, bu = (
-        ops[0],
-        ops[1],
-        ops[2],
-        ops[3],
-        ops[4],
-        ops[5],
-        ops[6],
-        ops[7],
-        ops[8],
-    )
-    N, nx = hd.shape
+    N, nx = ops[4].shape
     rU = r[: N * nx].reshape(N, nx)
     rM = r[N * nx :].reshape(N, nx)
     zU = out[: N * nx].reshape(N, nx)
     zM = out[N * nx :].reshape(N, nx)
-    zero = np.zeros(nx)
-    backward_sweep(hl, hd, hu, rU, zero, zU)
-    rhs = np.empty((N, nx))
-    tmp = np.empty(nx)
-    for n in range(N):
-        tridiagonal_matvec(bl[n], bd[n], bu[n], zU[n], tmp)
-        rhs[n] = rM[n] - tmp
-    forward_sweep(fl, fd, fu, rhs, zero, zM)
+    hjb_sweep(ops, rU, zU)
+    fp_sweep(ops, rM, True, zU, True, zM, zM, zM, 0.0)
 
 
 @njit(cache=True)
@@ -129,113 +244,108 @@ def solve_triangular(H, g, k, y):
 
 @njit(cache=True)
 def _axpy(a, x, y):
-    # y += a x without a temporary (GMRES vectors are 2 N nx long: temporaries cost page faults)
+    # y += a x without a temporary (GMRES vectors are N nx long: temporaries cost page faults)
     for i in range(y.size):
         y[i] += a * x[i]
 
 
 @njit(cache=True)
-def _couplings(ops, dU, dM, out):
-    """out = C_M dM + C_U dU (+ G' dM^N in the last row): the HJB rows' dependence that the
-    decoupled sweep drops (see newton_matvec, where these terms are subtracted)."""
-    cdiag, CM, WM, CU, WU, gdiag, gC, gW = ops[9:17]
-    N, nx = dU.shape
-    for n in range(N):
-        for i in range(nx):
-            out[n, i] = -cdiag[n, i] * dM[n, i]
-        _lowrank_sub(CM[n], WM[n], dM[n], out[n])
-        _lowrank_sub(CU[n], WU[n], dU[n], out[n])
-    for i in range(nx):
-        out[N - 1, i] -= gdiag[i] * dM[N - 1, i]
-    _lowrank_sub(gC, gW, dM[N - 1], out[N - 1])
-    for n in range(N):
-        for i in range(nx):
-            out[n, i] = -out[n, i]
-
-
-@njit(cache=True)
-def _density_response(ops, factors, zU, rM, zM):
-    """zM = F^{-1} (rM - B zU): the FP block's answer to a value change zU (forward sweep)."""
-    bl, bd, bu = ops[6], ops[7], ops[8]
+def _schur_apply(ops, y, out, zU, zM):
+    """out = T y = y - C_U zU - C_M zM with zU = H^{-1} y, zM = -H^{-T} B zU (vectors of N nx)."""
     N, nx = zU.shape
-    rhs = np.empty((N, nx))
-    tmp = np.empty(nx)
-    for n in range(N):
-        tridiagonal_matvec(bl[n], bd[n], bu[n], zU[n], tmp)
-        for i in range(nx):
-            rhs[n, i] = rM[n, i] - tmp[i]
-    factored_sweep(ops[3], ops[4], ops[5], factors[2], factors[3], rhs, np.zeros(nx), zM, False)
+    y2 = y.reshape(N, nx)
+    hjb_sweep(ops, y2, zU)
+    fp_sweep(ops, zM, False, zU, True, zM, y2, out.reshape(N, nx), -1.0)
+
+
+#: Krylov vectors whose sweeps (zU, zM) GMRES keeps, so that x = P^{-1} (w, b_M) is a combination
+#: of them (by linearity) instead of two more sweeps
+STORED = 8
 
 
 @njit(cache=True)
-def _schur_apply(ops, factors, y, out, zU, zM, zero_m, coupled):
-    """out = T y = y - C_U zU - C_M zM with zU = H^{-1} y, zM = -F^{-1} B zU (vectors of N nx)."""
-    hl, hd, hu = ops[0], ops[1], ops[2]
-    N, nx = hd.shape
-    factored_sweep(hl, hd, hu, factors[0], factors[1], y.reshape(N, nx), np.zeros(nx), zU, True)
-    _density_response(ops, factors, zU, zero_m, zM)
-    _couplings(ops, zU, zM, coupled)
-    c = coupled.reshape(N * nx)
-    for i in range(out.size):
-        out[i] = y[i] - c[i]
+def gmres_rows(restart):
+    """Rows of the workspace of :func:`gmres_into` (each N nx floats; only the rows used are touched)."""
+    return restart + 7 + 2 * min(restart, STORED)
 
 
 @njit(cache=True)
 def gmres(ops, b, rtol, restart, maxiter):
+    """:func:`gmres_into` with its own workspace: returns ``(x, iterations, relative_residual)``."""
+    N, nx = ops[4].shape
+    x = np.zeros(2 * N * nx)
+    its, rel = gmres_into(ops, b, rtol, restart, maxiter, x, np.empty((gmres_rows(restart), N * nx)))
+    return x, its, rel
+
+
+@njit(cache=True)
+def gmres_into(ops, b, rtol, restart, maxiter, x, work):
     """Restarted GMRES for Newton's system ``J x = b``, right-preconditioned by the decoupled sweep P.
 
-    With J = [[H - C_U, -C_M], [B, F]] and P = [[H, 0], [B, F]], the preconditioned operator
+    With J = [[H - C_U, -C_M], [B, H^T]] and P = [[H, 0], [B, H^T]], the preconditioned operator
     J P^{-1} is the identity on the FP rows, so the Krylov iteration runs on the HJB rows only
-    (half the length): ``T w = b_U + C_M F^{-1} b_M`` with ``T = I - C_U H^{-1} + C_M F^{-1} B H^{-1}``,
-    then ``x = P^{-1} (w, b_M)``. Same iterates as GMRES on the full preconditioned system.
+    (half the length): ``T w = b_U + C_M H^{-T} b_M`` with ``T = I - C_U H^{-1} + C_M H^{-T} B H^{-1}``,
+    then ``x = P^{-1} (w, b_M) = (H^{-1} w, H^{-T} b_M - H^{-T} B H^{-1} w)``: with w = sum y_j V_j
+    that is the same combination of the sweeps each product T V_j made (kept for the first
+    ``STORED`` vectors of a cycle; beyond, two more sweeps).
 
-    Returns ``(x, iterations, relative_residual)``, the residual of the reduced system relative
-    to |b| (in exact arithmetic the full system's true residual: its FP rows are solved exactly).
+    x (2 N nx, zeros) receives the solution; ``work`` is (``gmres_rows(restart)``, N nx) scratch
+    (rows touched as needed; the caller may keep it between solves).
+    Returns ``(iterations, relative_residual)``, the residual of the reduced system relative to
+    |b|: recomputed from the iterate after a restart cycle, GMRES's own estimate when the last
+    cycle met ``rtol`` (``linear_solve.checked_solve`` measures the true residual of x).
     """
-    N, nx = ops[1].shape
+    N, nx = ops[4].shape
     n = N * nx
-    x = np.zeros(2 * n)
     bnorm = np.sqrt(np.dot(b, b))
     if bnorm == 0.0:
-        return x, 0, 0.0
+        x[:] = 0.0
+        return 0, 0.0
+    keep = min(restart, STORED)
+    V = work[: restart + 1]
+    ZU = work[restart + 1 : restart + 1 + keep]
+    ZM = work[restart + 1 + keep : restart + 1 + 2 * keep]
+    base = restart + 1 + 2 * keep
+    zU = work[base].reshape(N, nx)
+    zM = work[base + 1].reshape(N, nx)
+    rhs = work[base + 2]
+    w = work[base + 3]
+    wsol = work[base + 4]
+    r = work[base + 5]
     bM = b[n:].reshape(N, nx)
-    zU = np.empty((N, nx))
-    zM = np.empty((N, nx))
-    coupled = np.empty((N, nx))
-    zero_m = np.zeros((N, nx))
-    hc, hib = factor_blocks(ops[0], ops[1], ops[2])
-    fc, fib = factor_blocks(ops[3], ops[4], ops[5])
-    factors = (hc, hib, fc, fib)
-    # reduced right-hand side: b_U + C_M F^{-1} b_M
-    factored_sweep(ops[3], ops[4], ops[5], fc, fib, bM, np.zeros(nx), zM, False)
-    zU[:, :] = 0.0
-    _couplings(ops, zU, zM, coupled)
-    rhs = np.empty(n)
-    for i in range(n):
-        rhs[i] = b[i] + coupled.reshape(n)[i]
-    V = np.empty((restart + 1, n))
+    xU = x[:n]
+    xM = x[n:]
+    wsol[:] = 0.0
+    xU[:] = 0.0
+    # reduced right-hand side b_U + C_M H^{-T} b_M; x_M starts as H^{-T} b_M
+    fp_sweep(ops, bM, True, zU, False, xM.reshape(N, nx), b[:n].reshape(N, nx), rhs.reshape(N, nx), 1.0)
     Hm = np.zeros((restart + 1, restart))
     cs = np.zeros(restart)
     sn = np.zeros(restart)
     g = np.zeros(restart + 1)
-    w = np.empty(n)
-    wsol = np.zeros(n)
-    r = rhs.copy()
     total = 0
     rel = 1.0
+    combined = True  # x holds P^{-1} (wsol, b_M) by combination
+    first = True  # the residual is rhs itself (r is filled at the first restart)
     while True:
-        beta = np.sqrt(np.dot(r, r))
+        res = rhs if first else r
+        beta = np.sqrt(np.dot(res, res))
         rel = beta / bnorm
         if rel <= rtol or total >= maxiter:
             break
+        v0 = V[0]
         for i in range(n):
-            V[0, i] = r[i] / beta
+            v0[i] = res[i] / beta
         g[:] = 0.0
         g[0] = beta
         Hm[:, :] = 0.0
         k = 0
+        met = False
         for j in range(restart):
-            _schur_apply(ops, factors, V[j], w, zU, zM, zero_m, coupled)
+            if j < keep:
+                _schur_apply(ops, V[j], w, ZU[j].reshape(N, nx), ZM[j].reshape(N, nx))
+            else:
+                _schur_apply(ops, V[j], w, zU, zM)
             for i in range(j + 1):  # modified Gram-Schmidt
                 h = np.dot(w, V[i])
                 Hm[i, j] = h
@@ -243,23 +353,33 @@ def gmres(ops, b, rtol, restart, maxiter):
             hn = np.sqrt(np.dot(w, w))
             Hm[j + 1, j] = hn
             if hn > 0.0:
+                vj = V[j + 1]
                 for i in range(n):
-                    V[j + 1, i] = w[i] / hn
+                    vj[i] = w[i] / hn
             givens_column(Hm, cs, sn, g, j)
             total += 1
             k = j + 1
-            if abs(g[j + 1]) <= rtol * bnorm or total >= maxiter or hn == 0.0:
+            met = abs(g[j + 1]) <= rtol * bnorm
+            if met or total >= maxiter or hn == 0.0:
                 break
         y = np.zeros(k)
         solve_triangular(Hm, g, k, y)
         for i in range(k):
             _axpy(y[i], V[i], wsol)
-        _schur_apply(ops, factors, wsol, w, zU, zM, zero_m, coupled)
+        if k <= keep:
+            for i in range(k):
+                _axpy(y[i], ZU[i], xU)
+                _axpy(y[i], ZM[i], xM)
+        else:
+            combined = False
+        if met:
+            rel = abs(g[k]) / bnorm
+            break
+        _schur_apply(ops, wsol, w, zU, zM)
         for i in range(n):
             r[i] = rhs[i] - w[i]
-    # x = P^{-1} (wsol, b_M): the value change, then the density's answer to it
-    factored_sweep(ops[0], ops[1], ops[2], hc, hib, wsol.reshape(N, nx), np.zeros(nx), zU, True)
-    _density_response(ops, factors, zU, bM, zM)
-    x[:n] = zU.reshape(n)
-    x[n:] = zM.reshape(n)
-    return x, total, rel
+        first = False
+    if not combined:  # x = P^{-1} (wsol, b_M) by the two sweeps
+        hjb_sweep(ops, wsol.reshape(N, nx), xU.reshape(N, nx))
+        fp_sweep(ops, bM, True, xU.reshape(N, nx), True, xM.reshape(N, nx), zM, zM, 0.0)
+    return total, rel

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _kernels
+from . import _kernels, _march
 from .grid import Grid1D
 from .hamiltonians import UpwindTerms
 from .hjb import diffusion_operator
@@ -76,12 +76,16 @@ def fokker_planck_derivative(grid: Grid1D, terms: UpwindTerms, m_next: np.ndarra
 
 
 def solve_fokker_planck(grid: Grid1D, viscosity: float, terms: UpwindTerms, m0: np.ndarray) -> np.ndarray:
-    """Solve (2) forward from m0 given the controls of U^0..U^{N-1}; returns (nt, nx)."""
-    lo, di, up = fokker_planck_operator(grid, viscosity, terms)
-    N = di.shape[0]
+    """Solve (2) forward from m0 given the controls of U^0..U^{N-1}; returns (nt, nx).
+
+    Compiled level by level (``_march.fp_march``): each block of
+    :func:`fokker_planck_operator` is formed and solved while it is in cache.
+    """
+    left, right = (np.ascontiguousarray(a, dtype=np.float64) for a in (terms.left, terms.right))
+    N = left.shape[0]
     m = np.empty((N + 1, grid.nx))
-    m[0] = m0
-    _kernels.forward_sweep(lo, di, up, np.zeros((N, grid.nx)), np.ascontiguousarray(m0), m[1:])
+    m0 = np.ascontiguousarray(m0, dtype=np.float64)
+    _march.fp_march(left, right, m0, grid.dx, grid.dt, float(viscosity), grid.periodic, m)
     return m
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _kernels
+from . import _kernels, _march
 from .grid import Grid1D
 from .hamiltonians import Hamiltonian, UpwindTerms, upwind
 
@@ -82,10 +82,14 @@ def solve_hjb(
 ) -> tuple[np.ndarray, int]:
     """Solve the implicit HJB (1) backward for a given cost ``f`` of shape (nt-1, nx).
 
-    Newton's method on all steps at once: its Jacobian is block
-    upper-bidiagonal, so each Newton step is one compiled backward sweep of
-    tridiagonal solves. For H = speed*|p| this is Howard's policy iteration
-    (semismooth Newton) and ends in finitely many steps.
+    Newton's method: its Jacobian is block upper-bidiagonal, so the steps
+    decouple level by level. For the built-in Hamiltonians a compiled march
+    (``_march.hjb_march``) solves each level by Newton from the level above
+    while it is in cache (``iterations``: the most any level needed); for
+    the others (or should a level fail) Newton runs on all steps at once,
+    each step one compiled backward sweep of tridiagonal solves. For H =
+    speed*|p| this is Howard's policy iteration (semismooth Newton) and ends
+    in finitely many steps.
 
     Returns ``(u, iterations)`` with u of shape (nt, nx) and u[-1] = terminal.
     Raises RuntimeError if the residual does not fall below ``tol`` (in max
@@ -93,6 +97,25 @@ def solve_hjb(
     """
     N = f.shape[0]
     f_flat = np.ascontiguousarray(f, dtype=np.float64)
+    terminal = np.ascontiguousarray(np.broadcast_to(terminal, (grid.nx,)), dtype=np.float64)
+    if hamiltonian.kernel is not None:
+        kind, param = hamiltonian.kernel
+        u = np.empty((N + 1, grid.nx))
+        init = u if u_init is None else np.ascontiguousarray(u_init, dtype=np.float64)
+        status, its = _march.hjb_march(
+            kind, float(param), f_flat, terminal, init, u_init is not None, grid.dx, grid.dt, float(viscosity),
+            grid.periodic, tol, max_iterations, u,
+        )  # fmt: skip
+        if status == 1:
+            raise FloatingPointError("the HJB residual became non-finite; check the costs and dt")
+        if status == 0:
+            return u, int(its)
+    return _solve_hjb_global(grid, viscosity, hamiltonian, f_flat, terminal, u_init, tol, max_iterations)
+
+
+def _solve_hjb_global(grid, viscosity, hamiltonian, f_flat, terminal, u_init, tol, max_iterations):
+    """``solve_hjb`` by Newton on all steps at once (each step one backward sweep)."""
+    N = f_flat.shape[0]
     u = np.empty((N + 1, grid.nx))
     u[-1] = terminal
     u[:-1] = terminal if u_init is None else u_init[:-1]
@@ -104,7 +127,7 @@ def solve_hjb(
         _kernels.mfg_residuals(
             u, u, terms.value, terms.left, terms.right, f_flat, grid.dx, grid.dt, float(viscosity), grid.periodic,
             res, res, False,
-        )
+        )  # fmt: skip
         res *= grid.dt
         err = np.max(np.abs(res))
         if not np.isfinite(err):

@@ -53,7 +53,7 @@ class IterationLog:
 
     def record(self, residual: float, u: np.ndarray, m: np.ndarray) -> bool:
         """Log one iterate; return True when the run must stop."""
-        if not np.isfinite(residual) or not (np.all(np.isfinite(u)) and np.all(np.isfinite(m))):
+        if not np.isfinite(residual) or not (_all_finite(u) and _all_finite(m)):
             self.message = (
                 f"stopped after {len(self.history)} iterations: the residual became non-finite "
                 "(the last finite iterate is returned)"
@@ -78,6 +78,14 @@ class IterationLog:
             )
             return True
         return False
+
+
+def _all_finite(a: np.ndarray) -> bool:
+    """np.all(np.isfinite(a)) without its boolean temporary: a NaN or inf makes the sum non-finite
+    (a finite sum settles it; only an overflowing sum needs the exact test)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.sum(a)
+    return bool(np.isfinite(total)) or bool(np.all(np.isfinite(a)))
 
 
 def initial_guess(problem: MFGProblem) -> tuple[np.ndarray, np.ndarray]:

@@ -86,8 +86,9 @@ class _Point:
     res: float
 
 
-def _evaluate(problem, u: np.ndarray, m: np.ndarray) -> _Point:
-    u = u.copy()
+def _evaluate(problem, u: np.ndarray, m: np.ndarray, owned: bool = False) -> _Point:
+    """The point (u, m) with u[-1] = g(m[-1]); ``owned``: u is a fresh array that may be changed."""
+    u = u if owned else u.copy()
     u[-1] = problem.terminal_cost(m[-1])
     rh, rf, terms = problem.residual_and_terms(u, m)
     nh, nf = problem.norm(rh), problem.norm(rf)
@@ -105,9 +106,13 @@ def _line_search(problem, p: _Point, du, dm, eta: float) -> tuple[float, _Point]
     while step >= LINE_SEARCH_MIN_STEP:
         u = p.u.copy()
         m = p.m.copy()
-        u[:-1] += step * du
-        m[1:] += step * dm
-        new = _evaluate(problem, u, m)
+        if step == 1.0:
+            u[:-1] += du
+            m[1:] += dm
+        else:
+            u[:-1] += step * du
+            m[1:] += step * dm
+        new = _evaluate(problem, u, m, owned=True)
         if _accept(new, p.merit, 2.0 * ARMIJO * step * (1.0 - eta)):
             return step, new
         step *= 0.5 if np.isfinite(new.merit) else 0.1
@@ -218,11 +223,14 @@ def newton(
         if stats.failure is not None:
             break
         ops = problem.newton_operator(p.u, p.m, p.terms)
-        rhs = -dt * np.concatenate((p.rh.ravel(), p.rf.ravel()))
+        rhs = problem._scratch("_rhs_work", (2 * size,)) if hasattr(problem, "_scratch") else np.empty(2 * size)
+        np.multiply(p.rh.reshape(-1), -dt, out=rhs[:size])
+        np.multiply(p.rf.reshape(-1), -dt, out=rhs[size:])
         # Inexact Newton: solve loosely far away, tightly near the solution so
         # the final steps stay quadratic.
         rtol = min(1e-2, max(1e-10, 0.1 * p.res))
         solve = checked_solve(problem, ops, rhs, rtol)
+        ops = rhs = None  # released: the problem may reuse their memory in the next step
         log.linear_iterations.append(solve.iterations)
         stats.linear_residuals.append(solve.relative_residual)
         stats.linear_tolerances.append(rtol)
@@ -244,6 +252,7 @@ def newton(
             break
         step, p = found
         log.steps.append(step)
+        solve = du = dm = found = None  # released: the next solve may reuse their memory
     if stats.failure is not None and not log.converged:
         log.message = f"not converged: {stats.failure}; the iterate with the lowest residual is returned"
     return stats

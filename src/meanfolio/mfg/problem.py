@@ -8,13 +8,14 @@ controls, the feedback of U^n).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from meanfolio._validation import check_array, check_density
 
-from . import _kernels, _newton_kernels
+from . import _kernels, _march, _newton_kernels
 from .config import MFGConfig
 from .couplings import Coupling, CouplingJacobian, CouplingState, as_coupling
 from .fokker_planck import (
@@ -45,6 +46,13 @@ class MFGProblem:
     terminal: Coupling
     m0: np.ndarray
     m0_mass: float
+    #: work arrays kept between Newton steps (see :meth:`_scratch`): GMRES's scratch and
+    #: direction, the arrays of :meth:`newton_operator`, a residual and Newton's right-hand side
+    _gmres_work: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _operator_work: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _delta_work: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _vector_work: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _rhs_work: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def create(
@@ -131,9 +139,31 @@ class MFGProblem:
         u = self.best_response(u, m)
         return u, self.fokker_planck(u)
 
+    def _scratch(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        """A work array kept on the problem and reused once nothing else refers to it.
+
+        Fresh memory costs a page fault per 4 KiB touched (tens of ms for the arrays of a
+        2000 x 1000 grid, much more on a busy machine), so the arrays of one Newton step are
+        reused by the next. An array still referred to (an operator tuple kept by a caller holds
+        views of it) is never overwritten: a new one is made instead.
+        """
+        buf = getattr(self, name)
+        # references: the attribute, ``buf`` and getrefcount's argument
+        if buf is None or buf.shape != shape or sys.getrefcount(buf) > 3:
+            buf = np.empty(shape)
+            setattr(self, name, buf)
+        return buf
+
     def linear_solve(self, ops: tuple, rhs: np.ndarray, rtol: float) -> tuple[np.ndarray, int]:
-        """Newton's system by the compiled right-preconditioned GMRES."""
-        delta, its, _ = _newton_kernels.gmres(ops, rhs, rtol, GMRES_RESTART, GMRES_MAXITER)
+        """Newton's system by the compiled right-preconditioned GMRES.
+
+        Its scratch (Krylov basis and six vectors of the HJB rows' size) is allocated once per
+        problem and reused by every solve: fresh memory costs a page fault per 4 KiB touched."""
+        N, nx = self.steps, self.config.nx
+        work = self._scratch("_gmres_work", (_newton_kernels.gmres_rows(GMRES_RESTART), N * nx))
+        delta = self._scratch("_delta_work", (2 * N * nx,))  # (written in full by gmres_into)
+        rhs = np.ascontiguousarray(rhs, dtype=np.float64)
+        its, _ = _newton_kernels.gmres_into(ops, rhs, rtol, GMRES_RESTART, GMRES_MAXITER, delta, work)
         return delta, int(its)
 
     # -- residual ------------------------------------------------------------
@@ -147,8 +177,10 @@ class MFGProblem:
 
     def residual_and_terms(self, u: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray, UpwindTerms]:
         """:meth:`residual` and the upwind terms of u, to reuse in :meth:`newton_operator`."""
-        u = u.copy()
-        u[-1] = self.terminal_cost(m[-1])
+        g_T = self.terminal_cost(m[-1])
+        if not np.array_equal(u[-1], g_T):  # (no copy when u already ends with g)
+            u = u.copy()
+            u[-1] = g_T
         terms = self.terms(u)
         f = self.running_cost(u, m, terms)
         rh, rf = np.empty_like(f), np.empty_like(f)
@@ -159,7 +191,8 @@ class MFGProblem:
 
     def norm(self, r: np.ndarray) -> float:
         """Discrete L2(0, T; L2) norm ``sqrt(dt dx sum r^2)``."""
-        return float(np.sqrt(self.grid.dt * self.grid.dx * np.sum(r * r)))
+        flat = r.reshape(-1)
+        return float(np.sqrt(self.grid.dt * self.grid.dx * np.dot(flat, flat)))
 
     def residual_norm(self, u: np.ndarray, m: np.ndarray) -> float:
         """The stopping test's scaled residual: the larger of the two equations' norms."""
@@ -168,18 +201,27 @@ class MFGProblem:
 
     # -- Newton --------------------------------------------------------------
     def newton_operator(self, u: np.ndarray, m: np.ndarray, terms: UpwindTerms | None = None) -> tuple[np.ndarray, ...]:
-        """Jacobian of the dt-scaled residual at (u, m) as the tuple the kernels read."""
-        grid, nu, dt = self.grid, self.config.viscosity, self.grid.dt
+        """Jacobian of the dt-scaled residual at (u, m) as the tuple the kernels read
+        (``_newton_kernels``: the Thomas factors of the HJB blocks, which the FP blocks share as
+        their transposes, the upwind terms, and the packed couplings)."""
+        grid, nu, dt = self.grid, float(self.config.viscosity), self.grid.dt
         terms = self.terms(u) if terms is None else terms
-        blocks = np.empty((9, self.steps, grid.nx))
-        arrays = (np.ascontiguousarray(a, dtype=np.float64) for a in (*terms_arrays(terms), m[1:]))
-        _kernels.newton_blocks(*arrays, grid.dx, dt, float(nu), grid.periodic, blocks)
-        h, f, b = tuple(blocks[0:3]), tuple(blocks[3:6]), tuple(blocks[6:9])
+        left, right, dleft, dright, m_next = (
+            np.ascontiguousarray(a, dtype=np.float64) for a in (*terms_arrays(terms), m[1:])
+        )
+        arrays = self._scratch("_operator_work", (6, *left.shape))
+        _march.newton_arrays(left, right, dleft, dright, m_next, grid.dx, dt, nu, grid.periodic, arrays)
         jac = self.coupling.jacobian(self._state(m[1:], terms))
         cdiag, CM, WM, CU, WU = _stack(jac, dt, self.steps, grid.nx)
+        if not cdiag.any():  # no local term (e.g. MeanTracking): the kernels skip it
+            cdiag = np.zeros((self.steps, 0))
         gjac = self.terminal.jacobian(self._terminal_state(m[-1]))
         gdiag, gC, gW, _, _ = _stack(gjac, 1.0, 1, grid.nx)
-        return (*h, *f, *b, cdiag, CM, WM, CU, WU, gdiag[0], gC[0], gW[0])
+        scal = np.array([grid.dx, dt, nu, float(grid.periodic)])
+        a, c, ib, e, P, Q = arrays
+        if grid.periodic:  # no factors: the sweeps solve each cyclic block as they pass
+            a = c = ib = e = np.empty((0, 0))
+        return (a, c, ib, e, left, right, P, Q, cdiag, CM, WM, CU, WU, gdiag[0], gC[0], gW[0], scal)
 
 
 def terms_arrays(terms: UpwindTerms) -> tuple[np.ndarray, ...]:
