@@ -28,7 +28,8 @@ import scipy.sparse.linalg as spla
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _runner import Report, best_time  # noqa: E402
-from meanfolio.mfg import Congestion, MeanTracking, MFGConfig, problem2d, solve_mfg  # noqa: E402
+from meanfolio.mfg import Congestion, MeanTracking, MFGConfig, solve_mfg
+from meanfolio.mfg.problems import problem2d
 
 NU, L = 0.2, 3.0
 

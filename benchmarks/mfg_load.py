@@ -37,8 +37,9 @@ import numba
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _runner import Report, best_time  # noqa: E402
 from meanfolio import _parallel  # noqa: E402
-from meanfolio.mfg import problem2d, solve_mfg  # noqa: E402
+from meanfolio.mfg import solve_mfg
 from meanfolio.mfg.examples import lq_example  # noqa: E402
+from meanfolio.mfg.problems import problem2d
 from mfg_2d import game  # noqa: E402
 
 BUSY_SECONDS = 300  # the busy loop ends by itself after this, whatever happens here

@@ -28,7 +28,7 @@ def grid_of(config: MFGConfig) -> Grid1D:
 def lq_problem_operator(lq):
     """Newton's operator of a small LQ problem (market impact added for a U-coupling)."""
     from meanfolio.mfg import MarketImpact, MFGProblem
-    from meanfolio.mfg.iterative import initial_guess
+    from meanfolio.mfg.solvers.iterative import initial_guess
 
     config = lq_config(12, 6)
     grid = grid_of(config)
@@ -40,7 +40,7 @@ def lq_problem_operator(lq):
 
 def dense_operator(ops, size: int) -> np.ndarray:
     """Newton's operator as a dense matrix, column by column."""
-    from meanfolio.mfg import _newton_kernels
+    from meanfolio.mfg.solvers import _newton_kernels
 
     JT = np.empty((size, size))
     e = np.zeros(size)

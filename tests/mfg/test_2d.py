@@ -19,7 +19,7 @@ from meanfolio.mfg import (
     RunningCost,
     solve_mfg,
 )
-from meanfolio.mfg.problem2d import MFGProblem2D
+from meanfolio.mfg.problems.problem2d import MFGProblem2D
 
 from .test_manufactured import BETA, NU, W, m_star
 

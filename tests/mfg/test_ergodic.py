@@ -132,7 +132,7 @@ def test_bad_input():
 def test_ergodic_newton_never_takes_a_residual_raising_step(monkeypatch):
     # Feed Newton an ascent direction (the negated Newton step): no step length decreases |R|, so it
     # must stop unconverged, say so, and return an iterate no worse than where it started.
-    from meanfolio.mfg import ergodic
+    from meanfolio.mfg.problems import ergodic
 
     solve = ergodic._Lagged.solve
     monkeypatch.setattr(ergodic._Lagged, "solve", lambda self, *a, **k: -solve(self, *a, **k))

@@ -5,7 +5,8 @@ import pytest
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from meanfolio.mfg import Congestion, LogDensity, MeanTracking, MFGConfig, RunningCost, ergodic, solve_ergodic_mfg
+from meanfolio.mfg import Congestion, LogDensity, MeanTracking, MFGConfig, RunningCost, solve_ergodic_mfg
+from meanfolio.mfg.problems import ergodic
 
 
 def _config(dim, n):

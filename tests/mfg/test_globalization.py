@@ -16,16 +16,16 @@ from meanfolio.mfg import (
     MFGProblem,
     PowerLaw,
     Quadratic,
-    regularization,
     solve_ergodic_mfg,
     solve_mfg,
 )
-from meanfolio.mfg import problem as problem_module
 from meanfolio.mfg.couplings import CouplingState
-from meanfolio.mfg.iterative import IterationLog
-from meanfolio.mfg.linear_solve import checked_solve
-from meanfolio.mfg.newton import newton
-from meanfolio.mfg.problem2d import MFGProblem2D
+from meanfolio.mfg.problems import problem as problem_module
+from meanfolio.mfg.problems.problem2d import MFGProblem2D
+from meanfolio.mfg.solvers import regularization
+from meanfolio.mfg.solvers.iterative import IterationLog
+from meanfolio.mfg.solvers.linear_solve import checked_solve
+from meanfolio.mfg.solvers.newton import newton
 
 from .conftest import dense_operator, gaussian, grid_of, lq_config
 

@@ -25,7 +25,7 @@ from meanfolio.mfg import (
     solve_mfg,
 )
 from meanfolio.mfg.hamiltonians import Hamiltonian, upwind
-from meanfolio.mfg.hjb import upwind_terms
+from meanfolio.mfg.schemes.hjb import upwind_terms
 
 from .conftest import gaussian
 

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from meanfolio.mfg import Custom, Grid1D, Linear, MFGConfig, PowerLaw, Quadratic
 from meanfolio.mfg.hamiltonians import upwind
-from meanfolio.mfg.hjb import upwind_terms
+from meanfolio.mfg.schemes.hjb import upwind_terms
 
 BUILTINS = [Quadratic(), Linear(0.7), PowerLaw(1.5), PowerLaw(2.0), PowerLaw(3.2)]
 

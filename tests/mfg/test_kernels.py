@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from scipy.sparse.linalg import gmres as scipy_gmres
 
-from meanfolio.mfg import _kernels, _newton_kernels
+from meanfolio.mfg.schemes import _kernels
+from meanfolio.mfg.solvers import _newton_kernels
 
 from .conftest import dense_operator as _dense_operator
 
@@ -70,8 +71,8 @@ def test_gmres_agrees_with_scipy_and_dense_solve(lq_problem_operator):
 def test_fused_residual_kernel_equals_the_numpy_formulas(boundary):
     # The compiled one-pass residuals against hjb_residual / fokker_planck_residual (array formulas).
     from meanfolio.mfg import Grid1D, PowerLaw
-    from meanfolio.mfg.fokker_planck import fokker_planck_residual
-    from meanfolio.mfg.hjb import hjb_residual, upwind_terms
+    from meanfolio.mfg.schemes.fokker_planck import fokker_planck_residual
+    from meanfolio.mfg.schemes.hjb import hjb_residual, upwind_terms
 
     rng = np.random.default_rng(5)
     grid = Grid1D.uniform(17, -1.0, 2.0, 6, 0.5, boundary)
@@ -89,9 +90,9 @@ def test_level_coefficients_equal_the_numpy_operators(boundary):
     # The compiled per-level blocks of Newton's operator against hjb_operator, fokker_planck_operator
     # (the transpose, which the kernels solve with the HJB block's factors) and fokker_planck_derivative.
     from meanfolio.mfg import Grid1D, PowerLaw
-    from meanfolio.mfg._march import level_coefficients, transpose_coefficients
-    from meanfolio.mfg.fokker_planck import fokker_planck_derivative, fokker_planck_operator
-    from meanfolio.mfg.hjb import hjb_operator, upwind_terms
+    from meanfolio.mfg.schemes._march import level_coefficients, transpose_coefficients
+    from meanfolio.mfg.schemes.fokker_planck import fokker_planck_derivative, fokker_planck_operator
+    from meanfolio.mfg.schemes.hjb import hjb_operator, upwind_terms
 
     rng = np.random.default_rng(7)
     grid = Grid1D.uniform(13, -1.0, 2.0, 5, 0.5, boundary)
@@ -118,7 +119,7 @@ def test_level_coefficients_equal_the_numpy_operators(boundary):
 
 @pytest.mark.parametrize("transpose", [False, True])
 def test_thomas_factors_solve_h_and_its_transpose(transpose):
-    from meanfolio.mfg import _march
+    from meanfolio.mfg.schemes import _march
 
     rng = np.random.default_rng(11)
     n = 9

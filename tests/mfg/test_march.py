@@ -4,9 +4,10 @@ and the reuse of Newton's work arrays (``MFGProblem._scratch``)."""
 import numpy as np
 import pytest
 
-from meanfolio.mfg import Grid1D, Linear, PowerLaw, Quadratic, _kernels
-from meanfolio.mfg.fokker_planck import fokker_planck_operator, solve_fokker_planck
-from meanfolio.mfg.hjb import _solve_hjb_global, hjb_residual, solve_hjb, upwind_terms
+from meanfolio.mfg import Grid1D, Linear, PowerLaw, Quadratic
+from meanfolio.mfg.schemes import _kernels
+from meanfolio.mfg.schemes.fokker_planck import fokker_planck_operator, solve_fokker_planck
+from meanfolio.mfg.schemes.hjb import _solve_hjb_global, hjb_residual, solve_hjb, upwind_terms
 
 from .conftest import gaussian, lq_config
 
@@ -88,7 +89,7 @@ def test_newton_operator_reuses_its_arrays_only_when_released(lq):
 
 
 def test_the_finiteness_check_of_the_iteration_log_is_exact():
-    from meanfolio.mfg.iterative import _all_finite
+    from meanfolio.mfg.solvers.iterative import _all_finite
 
     a = np.ones((4, 5))
     assert _all_finite(a)

@@ -15,7 +15,7 @@ from meanfolio.mfg import (
     solve_mfg,
 )
 from meanfolio.mfg.couplings import Coupling, CouplingJacobian
-from meanfolio.mfg.second_order import SecondOrderProblem
+from meanfolio.mfg.problems.second_order import SecondOrderProblem
 
 from .conftest import grid_of, lq_config
 

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from meanfolio import _parallel
-from meanfolio.mfg import Congestion, Grid2D, MarketImpact, MeanTracking, MFGConfig, RunningCost, problem2d, solve_mfg
-from meanfolio.mfg import _kernels2d as k2
+from meanfolio.mfg import Congestion, Grid2D, MarketImpact, MeanTracking, MFGConfig, RunningCost, solve_mfg
+from meanfolio.mfg.problems import problem2d
+from meanfolio.mfg.schemes import _kernels2d as k2
 
 two_threads = pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs 2 numba threads")
 

@@ -7,7 +7,6 @@ Public API::
 """
 
 from .config import MFGConfig
-from .continuation import Continuation
 from .couplings import (
     Congestion,
     Coupling,
@@ -19,14 +18,15 @@ from .couplings import (
     RunningCost,
     Scaled,
 )
-from .ergodic import ErgodicSolution, solve_ergodic_mfg
-from .fokker_planck import fokker_planck_step, solve_fokker_planck
 from .grid import Grid1D, Grid2D
 from .hamiltonians import Custom, Hamiltonian, Linear, PowerLaw, Quadratic
-from .hjb import solve_hjb
 from .lq import LQReference, lq_reference
-from .problem import MFGProblem
+from .problems.ergodic import ErgodicSolution, solve_ergodic_mfg
+from .problems.problem import MFGProblem
+from .schemes.fokker_planck import fokker_planck_step, solve_fokker_planck
+from .schemes.hjb import solve_hjb
 from .solver import MFGConvergenceWarning, MFGSolution, solve_mfg, solve_mfg_1d
+from .solvers.continuation import Continuation
 
 __all__ = [
     "Congestion",

@@ -59,7 +59,7 @@ class MFGConfig:
     scheme : {"upwind", "second_order"}
         ``"upwind"`` (default): implicit Euler and the monotone upwind
         Hamiltonian, first order, m >= 0 and exact mass. ``"second_order"``:
-        Crank-Nicolson and centred differences (``mfg.second_order``), second
+        Crank-Nicolson and centred differences (``mfg.problems.second_order``), second
         order for smooth solutions, exact mass, not monotone; Newton only, and
         no couplings of the controls.
 

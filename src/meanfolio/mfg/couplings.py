@@ -21,7 +21,7 @@ import numpy as np
 
 from meanfolio._validation import check_array, check_number
 
-from .differences import finite_cost, local_slope
+from .schemes.differences import finite_cost, local_slope
 
 __all__ = [
     "Congestion",

@@ -28,7 +28,7 @@ the Huber-type ``sqrt(p^2 + delta^2) - delta``: for ``Linear``
 their minimum 0 at p = 0, and tend to the unsmoothed H uniformly on bounded
 sets as delta -> 0 (``|H_delta - H| <= speed * delta``, resp. ``<= delta^a / a``
 for a <= 2). ``solve_mfg`` uses them for its continuation in delta
-(``meanfolio.mfg.regularization``).
+(``meanfolio.mfg.solvers.regularization``).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ import numpy as np
 
 from meanfolio._validation import check_number
 
-from . import _kernels
+from .schemes import _kernels
 
 __all__ = ["Custom", "Hamiltonian", "Linear", "PowerLaw", "Quadratic", "UpwindTerms", "upwind"]
 

@@ -15,15 +15,15 @@ from threadpoolctl import threadpool_limits
 from meanfolio.transport import wasserstein_grid
 
 from .config import MFGConfig
-from .continuation import Continuation, stages
 from .grid import Grid1D
 from .hamiltonians import Hamiltonian, Quadratic
-from .iterative import IterationLog, fictitious_play, fixed_point, policy_iteration
-from .newton import NewtonStats
-from .problem import MFGProblem
-from .problem2d import MFGProblem2D
-from .regularization import Stage, StageRunner, describe, solve_stage
-from .second_order import SecondOrderProblem
+from .problems.problem import MFGProblem
+from .problems.problem2d import MFGProblem2D
+from .problems.second_order import SecondOrderProblem
+from .solvers.continuation import Continuation, stages
+from .solvers.iterative import IterationLog, fictitious_play, fixed_point, policy_iteration
+from .solvers.newton import NewtonStats
+from .solvers.regularization import Stage, StageRunner, describe, solve_stage
 
 __all__ = ["MFGConvergenceWarning", "MFGSolution", "solve_mfg", "solve_mfg_1d"]
 

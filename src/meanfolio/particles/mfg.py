@@ -21,9 +21,9 @@ import numpy as np
 
 from meanfolio._rng import SeedLike, as_generator
 from meanfolio._validation import check_integer, check_number
+from meanfolio.mfg import MFGProblem, solve_hjb
 from meanfolio.mfg.config import MFGConfig
-from meanfolio.mfg.hjb import solve_hjb, upwind_terms
-from meanfolio.mfg.problem import MFGProblem
+from meanfolio.mfg.schemes.hjb import upwind_terms
 from meanfolio.transport import wasserstein_1d
 
 from .model import GridControl, McKeanVlasov, simulate_particles

@@ -30,7 +30,7 @@ from numba import njit, prange
 
 from meanfolio._parallel import BLOCK, block_count
 
-from ._newton_kernels import _lowrank_sub, givens_column, solve_triangular
+from ..solvers._newton_kernels import _lowrank_sub, givens_column, solve_triangular
 
 
 @njit(cache=True)

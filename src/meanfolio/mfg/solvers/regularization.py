@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .couplings import Scaled
+from ..couplings import Scaled
 from .iterative import IterationLog
 from .newton import NewtonStats, newton
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.interpolate import RegularGridInterpolator
 
-from .config import MFGConfig
-from .grid import Grid1D, Grid2D
+from ..config import MFGConfig
+from ..grid import Grid1D, Grid2D
 
 __all__ = ["COARSE_MIN", "coarse_start"]
 

@@ -15,15 +15,16 @@ import numpy as np
 
 from meanfolio._validation import check_array, check_density
 
-from . import _kernels, _march, _newton_kernels
-from .config import MFGConfig
-from .couplings import Coupling, CouplingJacobian, CouplingState, as_coupling
-from .fokker_planck import (
+from ..config import MFGConfig
+from ..couplings import Coupling, CouplingJacobian, CouplingState, as_coupling
+from ..grid import Grid1D
+from ..hamiltonians import Hamiltonian, Quadratic, UpwindTerms
+from ..schemes import _kernels, _march
+from ..schemes.fokker_planck import (
     solve_fokker_planck,
 )
-from .grid import Grid1D
-from .hamiltonians import Hamiltonian, Quadratic, UpwindTerms
-from .hjb import solve_hjb, upwind_terms
+from ..schemes.hjb import solve_hjb, upwind_terms
+from ..solvers import _newton_kernels
 
 __all__ = ["MFGProblem"]
 

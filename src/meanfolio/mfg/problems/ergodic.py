@@ -39,14 +39,14 @@ from threadpoolctl import threadpool_limits
 
 from meanfolio._parallel import numba_threads
 
-from ._kernels2d import gmres
-from .config import MFGConfig
-from .continuation import Continuation, stages
-from .couplings import CouplingState, Scaled
+from ..config import MFGConfig
+from ..couplings import CouplingState, Scaled
+from ..hamiltonians import Hamiltonian
+from ..schemes._kernels2d import gmres
+from ..schemes.fokker_planck import fokker_planck_derivative
+from ..schemes.hjb import hjb_operator
+from ..solvers.continuation import Continuation, stages
 from .ergodic_start import coarse_start
-from .fokker_planck import fokker_planck_derivative
-from .hamiltonians import Hamiltonian
-from .hjb import hjb_operator
 from .problem import MFGProblem
 from .problem2d import MFGProblem2D
 

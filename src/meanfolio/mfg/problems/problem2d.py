@@ -29,13 +29,13 @@ import scipy.sparse.linalg as spla
 from meanfolio._parallel import free_threads, numba_threads
 from meanfolio._validation import check_array, check_density
 
-from . import _kernels2d
-from .config import MFGConfig
-from .couplings import Coupling, CouplingState, CouplingSum, RunningCost, as_coupling
-from .fokker_planck import fokker_planck_derivative, transport
-from .grid import Grid2D
-from .hamiltonians import Hamiltonian, Quadratic, UpwindTerms
-from .hjb import hjb_operator, upwind_terms
+from ..config import MFGConfig
+from ..couplings import Coupling, CouplingState, CouplingSum, RunningCost, as_coupling
+from ..grid import Grid2D
+from ..hamiltonians import Hamiltonian, Quadratic, UpwindTerms
+from ..schemes import _kernels2d
+from ..schemes.fokker_planck import fokker_planck_derivative, transport
+from ..schemes.hjb import hjb_operator, upwind_terms
 from .problem import GMRES_MAXITER, GMRES_RESTART, _stack, mean_drift_gradient
 
 __all__ = ["MFGProblem2D"]

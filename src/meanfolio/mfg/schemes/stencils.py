@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .grid import Grid1D, Grid2D
+from ..grid import Grid1D, Grid2D
 from .hjb import diffusion_operator
 
 __all__ = ["Stencil", "centred_gradient", "stencil"]

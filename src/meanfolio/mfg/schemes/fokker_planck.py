@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..grid import Grid1D
+from ..hamiltonians import UpwindTerms
 from . import _kernels, _march
-from .grid import Grid1D
-from .hamiltonians import UpwindTerms
 from .hjb import diffusion_operator
 
 __all__ = [

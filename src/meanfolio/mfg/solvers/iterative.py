@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _kernels
-from .fokker_planck import solve_fokker_planck
-from .hjb import hjb_operator
-from .problem import MFGProblem
+from ..problems.problem import MFGProblem
+from ..schemes import _kernels
+from ..schemes.fokker_planck import solve_fokker_planck
+from ..schemes.hjb import hjb_operator
 
 __all__ = ["IterationLog", "fictitious_play", "fixed_point", "initial_guess", "policy_iteration"]
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._march import FAST, h_pair, solve_level, thomas_h, thomas_ht
+from ..schemes._march import FAST, h_pair, solve_level, thomas_h, thomas_ht
 
 
 @njit(cache=True)

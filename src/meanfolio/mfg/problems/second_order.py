@@ -36,12 +36,12 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from . import _kernels2d
-from .config import MFGConfig
-from .couplings import CouplingState
+from ..config import MFGConfig
+from ..couplings import CouplingState
+from ..schemes import _kernels2d
+from ..schemes.stencils import Stencil, stencil
 from .problem import GMRES_MAXITER, GMRES_RESTART, MFGProblem
 from .problem2d import MFGProblem2D
-from .stencils import Stencil, stencil
 
 __all__ = ["SecondOrderProblem"]
 

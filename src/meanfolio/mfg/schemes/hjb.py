@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..grid import Grid1D
+from ..hamiltonians import Hamiltonian, UpwindTerms, upwind
 from . import _kernels, _march
-from .grid import Grid1D
-from .hamiltonians import Hamiltonian, UpwindTerms, upwind
 
 __all__ = ["diffusion_operator", "hjb_operator", "hjb_residual", "solve_hjb", "upwind_terms"]
 
