@@ -1,4 +1,4 @@
-"""Entropic OT: time to reach a marginal error, ours against POT and GeomLoss, n = 2000, eps = 0.1 and 0.01.
+"""Entropic OT: time to reach a marginal error, ours against POT and GeomLoss, n = 2000 (and 10000), eps = 0.1, 0.01.
 
 Problem: 2-D Gaussian clouds x ~ N(0, I), y ~ N(1, I/2), n points each, uniform
 weights, squared Euclidean cost. Precision axis: the L1 error of both
@@ -34,17 +34,34 @@ their time) ``ratio_extrapolated`` extrapolates a log-log fit of error against
 time down to 1/100 of its best error (an estimate, not a measurement). Sinkhorn divergence rows:
 ours (tol 1e-3 and 1e-6) against GeomLoss (debias=True, scaling 0.9) on the
 same clouds, with relative errors against a tol-1e-11 run, and on a permuted
-copy (S = 0 exactly for ours, no iteration). n = 10000 is not run: the solver
-keeps the dense cost and kernel matrices (2 x 800 MB) and POT's log-domain
-iterations take ~5 s each at that size.
+copy (S = 0 exactly for ours, no iteration).
 
-    python benchmarks/transport.py [--quick] [--pot-eps-scaling-2000]
-    # writes results/transport.json (table) and results/transport_curves.json (all points)
+n = 10000 (``--n10000``, a separate run and file: 16 minutes here at load 3 to
+6.6 on 2 cores, of which 5 for the eps = 0.01 reference solve): ours
+goes through the online kernel (``kernel="auto"`` streams above 4000 x 4000
+pairs: no matrix stored, 0.2 GB against 1.8 GB for the dense path, the same
+iterations); the tolerances are 1e-1, 1e-2, 1e-3 (and 1e-5 at eps = 0.1),
+each from scratch, plus the reference solve (tol 1e-10 at eps = 0.1, 1e-7 at
+eps = 0.01, where Sinkhorn alone needs ~250 iterations of ~0.4 s to reach it:
+no Newton polish at this size), also a point of the curve: a target between
+two tolerances is credited with the time of the tighter one (conservative
+for ours). GeomLoss (tensorized, which needs its 800 MB cost
+matrix and a few more of that size) at scaling 0.5 and 0.8 only: one run
+takes 1.5 to 2.5 minutes at this size. POT is not run (its log-domain
+iterations take ~5 s each at this size). Marginal errors are computed from
+the potentials in blocks of rows, the same formula as for n = 2000. The
+machine is shared: ``meta`` records ``os.getloadavg()`` at the start and the
+end, every point its own.
+
+    python benchmarks/transport.py [--quick] [--pot-eps-scaling-2000] [--n10000]
+    # writes results/transport.json (table) and results/transport_curves.json (all points);
+    # --n10000: results/transport_n10000.json and results/transport_n10000_curves.json instead
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 import warnings
@@ -61,6 +78,10 @@ N, EPS = 2000, (0.1, 0.01)
 TARGETS = tuple(10.0**-k for k in range(1, 10))
 POT_BUDGET = 60.0  # seconds of POT log-domain iterations per eps
 SCALINGS = (0.5, 0.8, 0.9, 0.95, 0.98)  # GeomLoss
+LARGE_N, LARGE_SCALINGS = 10000, (0.5, 0.8)
+# n = 10000: our tolerances and the reference solve's (also a point of the curve), per eps
+LARGE_TOLS = {0.1: ((1e-1, 1e-2, 1e-3, 1e-5), 1e-10), 0.01: ((1e-1, 1e-2, 1e-3), 1e-7)}
+ROW_BLOCK = 500  # rows per block when the plan is too large to hold (marginal errors at n = 10000)
 
 
 def clouds(n, seed=0):
@@ -151,6 +172,76 @@ def geomloss_curve(x, y, M, a, b, eps, scalings):
     return points
 
 
+def streamed_marginal_error(f, g, x, y, a, b, eps):
+    """marginal_error(gibbs_plan(f, g, ot.dist(x, y), a, b, eps), a, b) in blocks of rows (no n x m array)."""
+    rows, cols = np.empty(len(x)), np.zeros(len(y))
+    for start in range(0, len(x), ROW_BLOCK):
+        sl = slice(start, start + ROW_BLOCK)
+        P = gibbs_plan(f[sl], g, ot.dist(x[sl], y), a[sl], b, eps)
+        rows[sl] = P.sum(1)
+        cols += P.sum(0)
+    return float(np.abs(rows - a).sum() + np.abs(cols - b).sum())
+
+
+def large_ours_curve(x, y, a, b, eps, tols):
+    points = []
+    for tol in tols:
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = entropic_ot(x, y, eps=eps, tol=tol)
+        seconds = time.perf_counter() - start
+        points.append({"tol": tol, "seconds": seconds, "error": streamed_marginal_error(res.f, res.g, x, y, a, b, eps),
+                       "value": res.value, "iterations": res.iterations, "converged": res.converged,
+                       "gap_bound": res.gap_bound, "loadavg": os.getloadavg()})  # fmt: skip
+        print(f"  ours tol {tol:g}: {seconds:.1f} s, error {points[-1]['error']:.2e}", flush=True)
+    return points, res
+
+
+def large_geomloss_curve(x, y, a, b, eps, scalings):
+    geomloss_loss(eps, 0.5, False)(x[:100], y[:100])  # warm-up (torch's first call)
+    points = []
+    for scaling in scalings:
+        start = time.perf_counter()
+        F, G = geomloss_loss(eps, scaling, False)(x, y)
+        seconds = time.perf_counter() - start
+        f, g = F.numpy().ravel(), G.numpy().ravel()
+        del F, G
+        points.append({"scaling": scaling, "seconds": seconds, "error": streamed_marginal_error(f, g, x, y, a, b, eps),
+                       "value": float(a @ f + b @ g), "loadavg": os.getloadavg()})  # fmt: skip
+        print(f"  GeomLoss scaling {scaling}: {seconds:.1f} s, error {points[-1]['error']:.2e}", flush=True)
+    return points
+
+
+def main_large(quick: bool = False) -> None:
+    """n = 10000 (see the module docstring); ``quick``: n = 3000, GeomLoss at scaling 0.5 only."""
+    n, scalings = (3000, LARGE_SCALINGS[:1]) if quick else (LARGE_N, LARGE_SCALINGS)
+    load_start = os.getloadavg()
+    report, curves = Report(f"transport_n{n}"), {}
+    x, y = clouds(n)
+    a, b = np.full(n, 1 / n), np.full(n, 1 / n)
+    entropic_ot(x[:50], y[:50], eps=0.1, kernel="online")  # compile
+    for eps in EPS:
+        label = f"n={n} eps={eps}"
+        print(label, flush=True)
+        tols, ref_tol = LARGE_TOLS[eps]
+        ours, ref = large_ours_curve(x, y, a, b, eps, (*tols, ref_tol))
+        peers = {"GeomLoss": large_geomloss_curve(x, y, a, b, eps, scalings)} if have_geomloss() else {}
+        curves[label] = {"truth": ref.value, "truth_tol": ref_tol, "truth_gap_bound": ref.gap_bound,
+                         "truth_converged": ref.converged, "ours": ours, **peers}  # fmt: skip
+        add_rows(report, label, ref.value, ours, peers)
+    report.print()
+    path = report.write_json()
+    data = json.loads(path.read_text())
+    data["meta"].update(loadavg_start=load_start, loadavg_end=os.getloadavg(), cores=os.cpu_count(),
+                        geomloss=have_geomloss())  # fmt: skip
+    path.write_text(json.dumps(data, indent=2, default=str))
+    print("written", path)
+    path = RESULTS / f"transport_n{n}_curves.json"
+    path.write_text(json.dumps(curves, indent=1, default=float))
+    print("written", path)
+
+
 def first_time(points, target):
     times = [p["seconds"] for p in points if p["error"] <= target]
     return min(times) if times else None
@@ -168,6 +259,10 @@ def add_rows(report, label, truth, ours, peers):
     """One row per (target, peer): first times to reach the target and their ratio."""
     for target in TARGETS:
         t_ours = first_time(ours, target)
+        if t_ours is None:  # ours did not reach it (n = 10000, eps = 0.01: no Newton polish at that size)
+            report.add(f"{label} err<={target:.0e} (ours did not reach it)", float("nan"), None,
+                       ours_best_error=min(p["error"] for p in ours))  # fmt: skip
+            continue
         best = min((p for p in ours if p["error"] <= target), key=lambda p: p["seconds"])
         for name, pts in peers.items():
             t_peer = first_time(pts, target)
@@ -268,4 +363,7 @@ def main(quick: bool = False, pot_eps_2000: bool = False) -> None:
 
 
 if __name__ == "__main__":
-    main(quick="--quick" in sys.argv, pot_eps_2000="--pot-eps-scaling-2000" in sys.argv)
+    if "--n10000" in sys.argv:
+        main_large(quick="--quick" in sys.argv)
+    else:
+        main(quick="--quick" in sys.argv, pot_eps_2000="--pot-eps-scaling-2000" in sys.argv)

@@ -48,11 +48,15 @@ def schedule(osc: float, eps: float, scaling: float) -> list[float]:
 class Solver:
     """One solve: the kernel K of base potentials (fa, ga) at eps e and the scalings u, v."""
 
+    can_newton = True  # the dense kernel allows the Newton polish
+    kernel = "dense"
+
     def __init__(self, C, a, b, symmetric: bool, max_iter: int, omega: float | None):
         self.C, self.a, self.b, self.sym = C, a, b, symmetric
         with np.errstate(divide="ignore"):
             self.loga, self.logb = np.log(a), np.log(b)
-        n, m = C.shape
+        n, m = self.shape = C.shape
+        self.osc = float(C.max() - C.min())
         self.K = np.empty((n, m))
         self.u, self.v = np.ones(n), np.ones(m)
         self.hist = np.full(min(max_iter, 1024), np.nan)  # grown on demand (_reserve)
@@ -149,8 +153,8 @@ class Solver:
 
     def last_stage(self, tol: float, newton: bool | None) -> None:
         """Run the last stage to tol: Sinkhorn in chunks, Newton when it is predicted to be faster."""
-        n_small = min(self.K.shape)
-        allowed = not self.sym and newton is not False and n_small <= NEWTON_MAX
+        n_small = min(self.shape)
+        allowed = self.can_newton and not self.sym and newton is not False and n_small <= NEWTON_MAX
         # cost of a Newton step in Sinkhorn iterations: a rank-m update of an (n, n) matrix (compute
         # bound) against two matrix-vector products (memory bound): about n_small / 50
         threshold = NEWTON_STEPS * max(10.0, n_small / 50)
@@ -264,12 +268,14 @@ _CONTROLLER: list[ThreadpoolController] = []
 def solve(C, a, b, eps, **kw):
     """Returns (f, g, error, mass, solver, stages, seconds).
 
-    Threads (numba and BLAS alike): :func:`meanfolio._parallel.free_threads` of the n m work, so
-    that short parallel regions do not wait for threads that share a core with other processes.
+    ``C``: the dense cost matrix, or a :class:`meanfolio.transport._online.Clouds` for the online
+    kernel (no matrix stored). Threads (numba and BLAS alike):
+    :func:`meanfolio._parallel.free_threads` of the n m work, so that short parallel regions do not
+    wait for threads that share a core with other processes.
     """
     if not _CONTROLLER:
         _CONTROLLER.append(ThreadpoolController())
-    threads = free_threads(C.size)
+    threads = free_threads(C.shape[0] * C.shape[1])
     with numba_threads(threads), _CONTROLLER[0].limit(limits=threads, user_api="blas"):
         return _solve(C, a, b, eps, **kw)
 
@@ -277,8 +283,13 @@ def solve(C, a, b, eps, **kw):
 def _solve(C, a, b, eps, *, tol, max_iter, scaling, warm_start, symmetric, omega, newton):
     start = time.perf_counter()
     n, m = C.shape
-    osc = float(C.max() - C.min())
-    s = Solver(C, a, b, symmetric, max_iter, omega)
+    if isinstance(C, np.ndarray):
+        s = Solver(C, a, b, symmetric, max_iter, omega)
+    else:
+        from ._online import OnlineSolver
+
+        s = OnlineSolver(C, a, b, symmetric, max_iter, omega)
+    osc = s.osc
     if warm_start is not None:
         f, g = (np.array(w, dtype=np.float64) for w in warm_start)
         stages = [eps]
