@@ -29,7 +29,11 @@ __all__ = ["MFGConvergenceWarning", "MFGSolution", "solve_mfg", "solve_mfg_1d"]
 
 
 class MFGConvergenceWarning(RuntimeWarning):
-    """The solver stopped before reaching its tolerance."""
+    """The solver stopped before reaching its tolerance, or answered for a smoothed Hamiltonian.
+
+    Issued by :func:`solve_mfg_1d` (which returns bare arrays); :func:`solve_mfg` reports the same in
+    ``MFGSolution.converged``, ``smoothing`` and ``message``.
+    """
 
 
 @dataclass
@@ -246,6 +250,21 @@ def solve_mfg(
     Y. Achdou, I. Capuzzo-Dolcetta, Mean field games: numerical methods,
     SIAM J. Numer. Anal. 48 (2010). Y. Achdou, M. Lauriere, Mean field games
     and applications: numerical aspects, LNM 2281 (2020).
+
+    Examples
+    --------
+    The linear-quadratic game of the user guide, whose mean :math:`\\mu(t)` is
+    known in closed form (:class:`LQReference`):
+
+    >>> import numpy as np
+    >>> from meanfolio.mfg import LQReference, solve_mfg
+    >>> from meanfolio.mfg.examples import lq_example
+    >>> sol = solve_mfg(**lq_example(200, 100))
+    >>> sol.converged, sol.iterations, bool(sol.mass_error < 1e-13)
+    (True, 3, True)
+    >>> mean = (sol.x[1] - sol.x[0]) * (sol.m * sol.x).sum(axis=1)
+    >>> bool(np.abs(mean - LQReference().mean(sol.t)).max() < 0.01)   # first order in dx and dt
+    True
     """
     problem_class = MFGProblem2D if config.dim == 2 else MFGProblem
     if config.scheme == "second_order":
@@ -370,12 +389,43 @@ def _wasserstein_change(x: np.ndarray, m_prev: np.ndarray, m: np.ndarray) -> tup
 
 
 def solve_mfg_1d(config: MFGConfig, m0, f, **kwargs) -> tuple[np.ndarray, np.ndarray, int]:
-    """Seed-compatible call: ``u, m, iterations = solve_mfg_1d(config, m0, f)``.
+    """The seed's call: ``u, m, iterations = solve_mfg_1d(config, m0, f)``.
 
     Same arguments as :func:`solve_mfg`; warns with :class:`MFGConvergenceWarning`
     if the solver stops before its tolerance, and also when the answer solves
     the game with a smoothed Hamiltonian (``MFGSolution.smoothing > 0``):
     this call returns bare arrays, so the warning is the only place to say so.
+
+    Parameters
+    ----------
+    config : MFGConfig
+        Grid and solver settings.
+    m0 : array_like, shape (nx,)
+        Initial density.
+    f : Coupling, array or callable
+        Running cost, as in :func:`solve_mfg`.
+    **kwargs
+        Further keywords of :func:`solve_mfg` (``terminal``, ``hamiltonian``, ...).
+
+    Returns
+    -------
+    u, m : ndarray, shape (nt, nx)
+        Value function and density.
+    iterations : int
+        Outer iterations performed.
+
+    Warns
+    -----
+    MFGConvergenceWarning
+        If the solver did not converge or solved a smoothed game.
+
+    Examples
+    --------
+    >>> from meanfolio.mfg import solve_mfg_1d
+    >>> from meanfolio.mfg.examples import seed_example
+    >>> u, m, iterations = solve_mfg_1d(**seed_example())
+    >>> u.shape, m.shape
+    ((100, 200), (100, 200))
     """
     sol = solve_mfg(config, m0, f, **kwargs)
     if not sol.converged:

@@ -32,6 +32,23 @@ class Continuation:
         factors in [0, 1), or smoothings delta > 0, usually decreasing); the
         target (config.viscosity, factor 1, or the Hamiltonian as given,
         e.g. ``Linear(1.0, smoothing=1e-3)``) is appended.
+
+    Raises
+    ------
+    ValueError
+        For an unknown parameter or values outside the ranges above.
+
+    Examples
+    --------
+    Solve at viscosity 0.5 and 0.2 before the target 0.05, each Newton run starting from the previous answer:
+
+    >>> from meanfolio.mfg import Congestion, Continuation, solve_mfg
+    >>> from meanfolio.mfg.examples import lq_example
+    >>> game = lq_example(100, 50)
+    >>> game["config"] = game["config"].replace(viscosity=0.05)
+    >>> sol = solve_mfg(**game, continuation=Continuation("viscosity", (0.5, 0.2)))
+    >>> sol.converged
+    True
     """
 
     parameter: str
