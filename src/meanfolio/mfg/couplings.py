@@ -146,7 +146,13 @@ class CouplingSum(Coupling):
         return any(t.depends_on_m for t in self.terms)
 
     def value(self, state):
-        return sum(t.value(state) for t in self.terms)
+        values = [t.value(state) for t in self.terms]
+        if len(values) == 1:
+            return 0 + values[0]
+        out = values[0] + values[1]  # a new array: the rest is added in place
+        for v in values[2:]:
+            out += v
+        return out
 
     def jacobian(self, state):
         jac = self.terms[0].jacobian(state)
@@ -163,7 +169,8 @@ class CouplingSum(Coupling):
 
 
 def _zeros(state: CouplingState) -> np.ndarray:
-    return np.zeros_like(state.m)
+    # np.zeros, not zeros_like: fresh zero pages are only mapped when read or written
+    return np.zeros(state.m.shape, dtype=state.m.dtype)
 
 
 def _axes(state: CouplingState) -> tuple[np.ndarray, ...]:
@@ -208,10 +215,10 @@ class RunningCost(Coupling):
         if callable(self.f):
             space = (state.x[None, :],) if state.y is None else (state.x[None, :], state.y[None, :])
             out = np.asarray(self.f(state.t[:, None], *space), dtype=np.float64)
-            out = np.broadcast_to(out, state.m.shape).copy()
+            full = np.broadcast_to(out, state.m.shape)  # (checked before the copy: the same values)
             if not np.all(np.isfinite(out)):
                 raise ValueError("f(t, x) returned non-finite values: expected finite costs")
-            return out
+            return full.copy()
         f = np.asarray(self.f, dtype=np.float64)
         return np.broadcast_to(f if f.ndim <= 1 else f[state.steps], state.m.shape).copy()
 
@@ -380,10 +387,13 @@ class MeanTracking(Coupling):
         object.__setattr__(self, "q", check_number("q", self.q))
 
     def value(self, state):
-        out = _zeros(state)
+        out = None
         for z in _axes(state):
             zbar = (state.m * z).sum(axis=-1, keepdims=True) * state.dx
-            out += 0.5 * self.q * (z - zbar) ** 2
+            term = np.subtract(z, zbar)  # 0.5 q (z - zbar)^2 in place, the same operations
+            np.power(term, 2, out=term)
+            term *= 0.5 * self.q
+            out = term if out is None else np.add(out, term, out=out)
         return out
 
     def jacobian(self, state):

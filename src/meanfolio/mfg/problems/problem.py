@@ -16,7 +16,7 @@ import numpy as np
 from meanfolio._validation import check_array, check_density
 
 from ..config import MFGConfig
-from ..couplings import Coupling, CouplingJacobian, CouplingState, as_coupling
+from ..couplings import Coupling, CouplingJacobian, CouplingState, CouplingSum, as_coupling
 from ..grid import Grid1D
 from ..hamiltonians import Hamiltonian, Quadratic, UpwindTerms
 from ..schemes import _kernels, _march
@@ -24,7 +24,7 @@ from ..schemes.fokker_planck import (
     solve_fokker_planck,
 )
 from ..schemes.hjb import solve_hjb, upwind_terms
-from ..solvers import _newton_kernels
+from ..solvers import _gmres1d, _newton_kernels
 
 __all__ = ["MFGProblem"]
 
@@ -54,6 +54,8 @@ class MFGProblem:
     _delta_work: np.ndarray | None = field(default=None, repr=False, compare=False)
     _vector_work: np.ndarray | None = field(default=None, repr=False, compare=False)
     _rhs_work: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: (coupling, shape, value) of the coupling's terms that depend neither on m nor on controls
+    _static_cost: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def create(
@@ -104,7 +106,16 @@ class MFGProblem:
         """F^n = f(x, M^{n+1}) for n < N, shape (N, nx)."""
         if terms is None and self.coupling.uses_control:
             terms = self.terms(u)
-        return self.coupling.value(self._state(m[1:], terms))
+        state = self._state(m[1:], terms)
+        static, dynamic = _split(self.coupling)
+        if not static or not dynamic:
+            return self.coupling.value(state)
+        # f(t, x) terms are evaluated once per problem (the sum's order otherwise kept)
+        cached = self._static_cost
+        if cached is None or cached[0] is not self.coupling or cached[1] != state.m.shape:
+            cached = (self.coupling, state.m.shape, _sum_values(static, state, 0))
+            self._static_cost = cached
+        return _sum_values(dynamic, state, cached[2])
 
     def terminal_cost(self, m_T: np.ndarray) -> np.ndarray:
         """g(x, M^N), shape (nx,)."""
@@ -192,8 +203,8 @@ class MFGProblem:
 
     def norm(self, r: np.ndarray) -> float:
         """Discrete L2(0, T; L2) norm ``sqrt(dt dx sum r^2)``."""
-        flat = r.reshape(-1)
-        return float(np.sqrt(self.grid.dt * self.grid.dx * np.dot(flat, flat)))
+        flat = np.ascontiguousarray(r, dtype=np.float64).reshape(-1)
+        return float(np.sqrt(self.grid.dt * self.grid.dx * _gmres1d.vdot(flat, flat)))
 
     def residual_norm(self, u: np.ndarray, m: np.ndarray) -> float:
         """The stopping test's scaled residual: the larger of the two equations' norms."""
@@ -212,10 +223,16 @@ class MFGProblem:
         )
         arrays = self._scratch("_operator_work", (6, *left.shape))
         _march.newton_arrays(left, right, dleft, dright, m_next, grid.dx, dt, nu, grid.periodic, arrays)
-        jac = self.coupling.jacobian(self._state(m[1:], terms))
-        cdiag, CM, WM, CU, WU = _stack(jac, dt, self.steps, grid.nx)
-        if not cdiag.any():  # no local term (e.g. MeanTracking): the kernels skip it
-            cdiag = np.zeros((self.steps, 0))
+        static, dynamic = _split(self.coupling)
+        state = self._state(m[1:], terms)
+        if static and dynamic:  # terms without m or controls have no derivative: skipped
+            jac = dynamic[0].jacobian(state)
+            for t in dynamic[1:]:
+                jac = jac + t.jacobian(state)
+        else:
+            jac = self.coupling.jacobian(state)
+        # no local term (e.g. MeanTracking): cdiag (N, 0), which the kernels skip
+        cdiag, CM, WM, CU, WU = _stack(jac, dt, self.steps, grid.nx, local_or_empty=True)
         gjac = self.terminal.jacobian(self._terminal_state(m[-1]))
         gdiag, gC, gW, _, _ = _stack(gjac, 1.0, 1, grid.nx)
         scal = np.array([grid.dx, dt, nu, float(grid.periodic)])
@@ -253,17 +270,42 @@ def _as_terminal(terminal, grid: Grid1D) -> Coupling:
     return terminal
 
 
-def _stack(jac: CouplingJacobian, scale: float, N: int, nx: int):
-    """Pack a CouplingJacobian into C-contiguous arrays: diag (N, nx), C/W (N, K, nx)."""
+def _stack(jac: CouplingJacobian, scale: float, N: int, nx: int, local_or_empty: bool = False):
+    """Pack a CouplingJacobian into C-contiguous arrays: diag (N, nx), C/W (N, K, nx); with
+    ``local_or_empty``, diag (N, 0) when it is all zero."""
 
     def pack(pairs):
         if not pairs:
             z = np.zeros((N, 0, nx))
             return z, z.copy()
+        if len(pairs) == 1:  # no stacking copy
+            c, w = pairs[0]
+            C = np.ascontiguousarray(scale * c).reshape(N, 1, nx)
+            return C, np.ascontiguousarray(w, dtype=np.float64).reshape(N, 1, nx)
         C = np.ascontiguousarray(np.stack([scale * c for c, _ in pairs], axis=1))
         W = np.ascontiguousarray(np.stack([w for _, w in pairs], axis=1))
         return C, W
 
     CM, WM = pack(jac.dm_lowrank)
     CU, WU = pack(jac.du_lowrank)
+    if local_or_empty and not jac.dm_diag.any():  # no local term: (N, 0), which the 1D kernels skip
+        return np.zeros((N, 0)), CM, WM, CU, WU
     return np.ascontiguousarray(scale * jac.dm_diag), CM, WM, CU, WU
+
+
+def _split(coupling: Coupling) -> tuple[tuple[Coupling, ...], tuple[Coupling, ...]]:
+    """The terms of a sum that depend neither on m nor on controls (f(t, x)), and the others."""
+    terms = coupling.terms if isinstance(coupling, CouplingSum) else (coupling,)
+    static = tuple(t for t in terms if not t.depends_on_m and not t.uses_control)
+    return static, tuple(t for t in terms if t.depends_on_m or t.uses_control)
+
+
+def _sum_values(terms: tuple[Coupling, ...], state: CouplingState, extra) -> np.ndarray:
+    """The sum of the terms' values in their order, plus ``extra`` last, as a new array."""
+    values = [t.value(state) for t in terms]
+    out = values[0] + (values[1] if len(values) > 1 else extra)
+    for v in values[2:]:
+        out += v
+    if len(values) > 1:
+        out += extra
+    return out

@@ -104,14 +104,17 @@ def _line_search(problem, p: _Point, du, dm, eta: float) -> tuple[float, _Point]
     """Backtracking on phi along (du, dm); None when no step down to the minimum decreases it."""
     step = 1.0
     while step >= LINE_SEARCH_MIN_STEP:
-        u = p.u.copy()
-        m = p.m.copy()
+        # (new arrays written in one pass each: the same sums as a copy followed by +=)
+        u = np.empty_like(p.u)
+        m = np.empty_like(p.m)
+        u[-1] = p.u[-1]
+        m[0] = p.m[0]
         if step == 1.0:
-            u[:-1] += du
-            m[1:] += dm
+            np.add(p.u[:-1], du, out=u[:-1])
+            np.add(p.m[1:], dm, out=m[1:])
         else:
-            u[:-1] += step * du
-            m[1:] += step * dm
+            np.add(p.u[:-1], step * du, out=u[:-1])
+            np.add(p.m[1:], step * dm, out=m[1:])
         new = _evaluate(problem, u, m, owned=True)
         if _accept(new, p.merit, 2.0 * ARMIJO * step * (1.0 - eta)):
             return step, new
