@@ -270,3 +270,15 @@ def test_ties_leave_the_best_in_place_as_scipy(objective):
         res = de(f, [(-1, 1)] * 4, init=init, recombination=0.0, maxiter=1, polish=False, seed=3)
         changed = np.sum(~np.isclose(res.population, init, rtol=0, atol=1e-12), axis=1)
         assert np.all(changed <= 1), (de, changed)
+
+
+def test_a_negative_atol_switches_the_stopping_test_off_as_in_scipy():
+    # a constant objective ties every energy (std 0): tol = atol = 0 stops after one generation in
+    # both libraries, atol = -1 runs the whole budget in both
+    def flat(x):
+        return 1.0
+
+    for kw, nit in (({"atol": 0}, 1), ({"atol": -1}, 6)):
+        a = scipy_de(flat, [(-1, 1)] * 2, seed=3, tol=0, maxiter=6, polish=False, **kw)
+        b = ours_de(flat, [(-1, 1)] * 2, seed=3, tol=0, maxiter=6, polish=False, **kw)
+        assert a.nit == b.nit == nit and a.nfev == b.nfev

@@ -88,7 +88,7 @@ def differential_evolution(
         Generations (at most), population ``popsize x D`` (at least 5; Sobol'
         rounds up to a power of two), and the stopping rule
         :math:`\operatorname{std}(E) \le atol + tol\,|\operatorname{mean}(E)|`
-        over the population energies E.
+        over the population energies E (``tol=0, atol=-1`` switches it off, as in scipy).
     mutation : float or (float, float)
         F in [0, 2); a pair (min, max) draws F uniformly once per generation
         (dither).
@@ -189,7 +189,7 @@ def differential_evolution(
     maxiter = check_integer("maxiter", maxiter, low=0)
     popsize = check_integer("popsize", popsize, low=1)
     tol = check_number("tol", tol, low=0)
-    atol = check_number("atol", atol, low=0)
+    atol = check_number("atol", atol)  # any finite value, as scipy: a negative atol switches the test off
     F_lo, F_hi = compat.parse_mutation(mutation)
     CR = check_number("recombination", recombination, low=0, high=1)
     if not callable(workers):
