@@ -31,6 +31,9 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 import meanfolio  # noqa: E402
 
+sys.path.insert(0, str(DOCS))
+from _api_packages import public_packages  # noqa: E402
+
 project = "meanfolio"
 author = "the meanfolio developers"
 copyright = "the meanfolio developers, BSD-3-Clause"  # noqa: A001
@@ -157,16 +160,6 @@ suppress_warnings: list[str] = []
 
 
 # -- generated pages ------------------------------------------------------------
-def public_packages() -> list[str]:
-    """meanfolio and every subpackage of it that declares ``__all__`` (tests/test_docs.py uses the same rule)."""
-    names = ["meanfolio"]
-    for info in pkgutil.walk_packages(meanfolio.__path__, "meanfolio."):
-        if info.ispkg and not any(part.startswith("_") for part in info.name.split(".")):
-            if hasattr(importlib.import_module(info.name), "__all__"):
-                names.append(info.name)
-    return names
-
-
 PACKAGES = public_packages()
 
 

@@ -14,33 +14,23 @@ from __future__ import annotations
 
 import importlib
 import os
-import pkgutil
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlparse
 
 import pytest
 
-import meanfolio
-
 ROOT = Path(__file__).resolve().parent.parent
 HTML = ROOT / os.environ.get("MEANFOLIO_DOCS_HTML", "docs/_build/html")
 EXAMPLES = sorted((ROOT / "examples").glob("plot_*.py"))
+sys.path.insert(0, str(ROOT / "docs"))
+from _api_packages import public_packages  # noqa: E402 (the rule docs/conf.py uses)
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("MEANFOLIO_DOCS_BUILT") != "1" or not (HTML / "objects.inv").exists(),
     reason="the docs were not just built (make docs sets MEANFOLIO_DOCS_BUILT=1)",
 )
-
-
-def public_packages() -> list[str]:
-    """meanfolio and its subpackages that declare ``__all__`` (the rule of docs/conf.py)."""
-    names = ["meanfolio"]
-    for info in pkgutil.walk_packages(meanfolio.__path__, "meanfolio."):
-        if info.ispkg and not any(part.startswith("_") for part in info.name.split(".")):
-            if hasattr(importlib.import_module(info.name), "__all__"):
-                names.append(info.name)
-    return names
 
 
 def documented_objects() -> set[str]:

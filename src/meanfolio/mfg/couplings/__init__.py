@@ -12,16 +12,14 @@ Jacobian stays sparse: no dense nx-by-nx block is ever formed.
 Couplings add: ``MeanTracking(1.0) + RunningCost(f)`` is a coupling.
 """
 
-from .base import Coupling, CouplingJacobian, CouplingState, CouplingSum, RunningCost, Scaled, as_coupling
+from .base import Coupling, CouplingJacobian, CouplingState, CouplingSum, RunningCost, Scaled, as_coupling  # noqa: F401 (for the solvers)
 from .local import Congestion, LocalCoupling, LogDensity
 from .mean_field import MarketImpact, MeanInteraction, MeanTracking
 
+# the public couplings (re-exported by meanfolio.mfg); the interface types are imported from .base
 __all__ = [
     "Congestion",
     "Coupling",
-    "CouplingJacobian",
-    "CouplingState",
-    "CouplingSum",
     "LocalCoupling",
     "LogDensity",
     "MarketImpact",
@@ -29,5 +27,4 @@ __all__ = [
     "MeanTracking",
     "RunningCost",
     "Scaled",
-    "as_coupling",
 ]
