@@ -334,6 +334,10 @@ class GaussianHMM:
         X = np.empty((n, d))
         for k in range(K):
             idx = states == k
-            cov = np.diag(self.covars_[k]) if self.covariance == "diag" else self.covars_[k]
-            X[idx] = rng.multivariate_normal(self.means_[k], cov, size=int(idx.sum()))
+            X[idx] = self._emit(rng, k, int(idx.sum()))
         return X, states
+
+    def _emit(self, rng: np.random.Generator, k: int, size: int) -> np.ndarray:
+        """``size`` draws of state k's emission law, shape (size, d)."""
+        cov = np.diag(self.covars_[k]) if self.covariance == "diag" else self.covars_[k]
+        return rng.multivariate_normal(self.means_[k], cov, size=size)

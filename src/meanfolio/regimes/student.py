@@ -154,25 +154,12 @@ class StudentTHMM(GaussianHMM):
         """Gaussian HMM parameters plus one degrees-of-freedom per state."""
         return super().n_parameters() + self.n_states
 
-    def sample(self, n: int, *, seed: SeedLike = None) -> tuple[np.ndarray, np.ndarray]:
-        """(X (n, d), states (n,)) simulated from the model (Gaussian draws divided by sqrt(u))."""
-        self._check_fitted()
-        n = check_integer("n", n, low=1)
-        rng = as_generator(seed)
-        K, d = self.means_.shape
-        states = np.empty(n, dtype=np.int64)
-        states[0] = rng.choice(K, p=self.startprob_)
-        for t in range(1, n):
-            states[t] = rng.choice(K, p=self.transmat_[states[t - 1]])
-        X = np.empty((n, d))
-        for k in range(K):
-            idx = states == k
-            m = int(idx.sum())
-            cov = np.diag(self.covars_[k]) if self.covariance == "diag" else self.covars_[k]
-            z = rng.multivariate_normal(np.zeros(d), cov, size=m)
-            u = rng.gamma(self.dof_[k] / 2, 2.0 / self.dof_[k], size=m)
-            X[idx] = self.means_[k] + z / np.sqrt(u)[:, None]
-        return X, states
+    def _emit(self, rng: np.random.Generator, k: int, size: int) -> np.ndarray:
+        """Multivariate t draws: Gaussian draws divided by sqrt(u), u ~ Gamma(nu/2, scale 2/nu)."""
+        cov = np.diag(self.covars_[k]) if self.covariance == "diag" else self.covars_[k]
+        z = rng.multivariate_normal(np.zeros(self.means_.shape[1]), cov, size=size)
+        u = rng.gamma(self.dof_[k] / 2, 2.0 / self.dof_[k], size=size)
+        return self.means_[k] + z / np.sqrt(u)[:, None]
 
 
 def select_hmm(X, n_states=(1, 2, 3), emissions=("gaussian", "student_t"), *, covariance: str = "diag",

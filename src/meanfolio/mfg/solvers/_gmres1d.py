@@ -14,19 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._newton_kernels import fp_sweep, givens_column, hjb_sweep, solve_triangular
-
-#: reassociation lets the sums vectorise (several partial sums); contraction fuses the multiply-adds
-SUMS = {"reassoc", "contract"}
-
-
-@njit(cache=True, fastmath=SUMS)
-def vdot(a, b):
-    """a . b of two vectors of equal length (serial, vectorised)."""
-    s = 0.0
-    for i in range(a.size):
-        s += a[i] * b[i]
-    return s
+from ._newton_kernels import SUMS, fp_sweep, givens_column, hjb_sweep, solve_triangular, vdot
 
 
 @njit(cache=True, fastmath=SUMS)

@@ -83,9 +83,13 @@ def _lowrank_sub(C, W, x, out):
                 out[i] -= s * C[k, i]
 
 
-@njit(cache=True, fastmath=True)
-def _dot(a, b):
-    # a vectorised dot product of two short vectors (one level)
+#: reassociation lets the sums vectorise (several partial sums); contraction fuses the multiply-adds
+SUMS = {"reassoc", "contract"}
+
+
+@njit(cache=True, fastmath=SUMS)
+def vdot(a, b):
+    """a . b of two vectors of equal length (serial, vectorised; one level or a whole Krylov vector)."""
     s = 0.0
     for i in range(a.size):
         s += a[i] * b[i]
@@ -104,13 +108,13 @@ def _coupled(ops, n, zU, zM, y, couple, out, with_u=True):
     # the dot products first (y may be out)
     sM = np.empty(CM.shape[1])
     for k in range(sM.size):
-        sM[k] = couple * _dot(WM[n, k], zM)
+        sM[k] = couple * vdot(WM[n, k], zM)
     sU = np.empty(CU.shape[1] if with_u else 0)
     for k in range(sU.size):
-        sU[k] = couple * _dot(WU[n, k], zU)
+        sU[k] = couple * vdot(WU[n, k], zU)
     sG = np.empty(gC.shape[0] if last else 0)
     for k in range(sG.size):
-        sG[k] = couple * _dot(gW[k], zM)
+        sG[k] = couple * vdot(gW[k], zM)
     if cdiag.shape[1] == 0:  # (N, 0): no local term
         for i in range(nx):
             out[i] = y[i]
