@@ -111,3 +111,13 @@ def test_online_arguments_are_validated():
         entropic_ot(np.zeros((0, 2)), xb)
     with pytest.raises(ValueError, match="cost is not allowed"):
         entropic_ot_linear(xa, xb, cost=np.ones((10, 8)))
+
+
+def test_a_dense_kernel_too_large_for_memory_is_refused_before_allocating(monkeypatch):
+    from meanfolio._validation import MemoryLimitError
+
+    monkeypatch.setenv("MEANFOLIO_MAX_MEMORY", "1M")
+    x = np.linspace(0.0, 1.0, 400)[:, None]
+    with pytest.raises(MemoryLimitError, match="dense kernel of 400 x 400 points"):
+        entropic_ot(x, x + 0.1, eps=0.1, kernel="dense")
+    assert entropic_ot(x, x + 0.1, eps=0.1, kernel="online").converged  # the streamed kernel needs no matrix

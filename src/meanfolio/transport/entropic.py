@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from meanfolio._validation import check_array, check_choice, check_integer, check_number
+from meanfolio._validation import check_array, check_choice, check_integer, check_memory, check_number
 
 from . import _online, _sinkhorn
 from .ot import ConvergenceWarning, _cost, _weights
@@ -172,6 +172,9 @@ def _entropic(
             perm = _permutation(xa, xb, a, b)
         ya = xa if perm is not None else xb
         online = _use_online(kernel, xa.shape[0], xb.shape[0], False)
+        if not online:  # the cost and Gibbs kernel matrices and a work copy: refused before allocating
+            n, m = xa.shape[0], xb.shape[0]
+            check_memory(f"the dense kernel of {n:,} x {m:,} points (kernel='online' stores none)", 24.0 * n * m)
         C = _online.Clouds(xa, ya, p) if online else _cost(xa, ya, p)
     else:
         _use_online(kernel, 0, 0, True)
