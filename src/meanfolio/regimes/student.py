@@ -41,6 +41,56 @@ class StudentTHMM(GaussianHMM):
     are the *scale* matrices (the covariance is ``covars_ nu / (nu - 2)``
     for nu > 2). ``dof_init`` is the starting value of every nu.
 
+    Parameters
+    ----------
+    n_states : int
+        Number of hidden states K, >= 1.
+    covariance : {"diag", "full"}
+        Scale matrices :math:`\Sigma_k` diagonal (stored (K, d)) or full ((K, d, d)).
+    n_init : int
+        Random restarts (>= 1); the one with the highest final log-likelihood is kept.
+    max_iter : int
+        ECM iterations per restart (>= 1).
+    tol : float
+        Stop when the log-likelihood improves by less than ``tol`` (>= 0).
+    min_covar : float
+        Added to the scale variances (diagonal of the scale matrices) at each M-step (>= 0).
+    warm_start : bool
+        Start ECM from the current parameters (set by hand or by a previous fit)
+        instead of random restarts.
+    dof_init : float
+        Starting degrees of freedom :math:`\nu_k` of every state, in [1, 400].
+    seed : int, Generator or None
+        Random source of the restarts.
+
+    Attributes
+    ----------
+    startprob_ : ndarray, shape (K,)
+        Initial state distribution.
+    transmat_ : ndarray, shape (K, K)
+        Transition matrix, ``transmat_[i, j]`` = P(s_{t+1} = j | s_t = i).
+    means_ : ndarray, shape (K, d)
+        Locations :math:`\mu_k`, in the units of X (the means for nu > 1).
+    covars_ : ndarray, shape (K, d) for "diag" or (K, d, d) for "full"
+        Scale matrices :math:`\Sigma_k`, in squared units of X (not covariances).
+    dof_ : ndarray, shape (K,)
+        Degrees of freedom :math:`\nu_k` in [1, 400] (400: practically Gaussian).
+    loglik_history_ : list of float
+        Log-likelihood after each iteration of the chosen restart (its last value
+        is ``score`` of the fitted model).
+    converged_ : bool
+        Whether the chosen restart stopped by ``tol`` before ``max_iter``.
+    n_iter_ : int
+        Length of ``loglik_history_``.
+
+    Raises
+    ------
+    ValueError
+        If ``dof_init`` is not in [1, 400] or another parameter is out of range
+        (as :class:`GaussianHMM`).
+
+    Notes
+    -----
     The emission density of state k is
 
     .. math:: f_k(x) = \frac{\Gamma((\nu_k + d)/2)}{\Gamma(\nu_k/2)
@@ -48,7 +98,14 @@ class StudentTHMM(GaussianHMM):
               \left(1 + \frac{\delta_k(x)}{\nu_k}\right)^{-(\nu_k + d)/2},
               \qquad \delta_k(x) = (x - \mu_k)^T \Sigma_k^{-1} (x - \mu_k),
 
-    fitted by ECM with the latent scales (module docstring).
+    a normal scale mixture, :math:`x \mid s = k, u \sim N(\mu_k, \Sigma_k / u)`,
+    :math:`u \sim \mathrm{Gamma}(\nu_k / 2, \text{rate}\ \nu_k / 2)`. It is fitted by ECM
+    with the states and the scales u latent (Peel & McLachlan 2000): the E-step gives
+    the state posteriors :math:`\gamma_{tk}` by forward-backward and the expected
+    scales :math:`w_{tk} = (\nu_k + d) / (\nu_k + \delta_k(x_t))`, which down-weight
+    outliers; the M-step sets :math:`\mu_k = \sum_t \gamma_{tk} w_{tk} x_t / \sum_t \gamma_{tk} w_{tk}`,
+    :math:`\Sigma_k = \sum_t \gamma_{tk} w_{tk} (x_t - \mu_k)(x_t - \mu_k)^T / \sum_t \gamma_{tk}`
+    and :math:`\nu_k` as the root in [1, 400] of the score equation (module docstring).
 
     References
     ----------

@@ -80,7 +80,37 @@ def annual_return(r, periods: float = 252):
 
 @vectorized
 def annual_volatility(r, periods: float = 252):
-    """``std(r, ddof=1) * sqrt(periods)``."""
+    r"""Annualised volatility, the sample standard deviation scaled by :math:`\sqrt{P}`.
+
+    .. math:: \sigma_{ann} = \sqrt{P} \, \sqrt{\frac{1}{T - 1} \sum_t (r_t - \bar r)^2}
+
+    (ddof = 1, as ``empyrical.annual_volatility``).
+
+    Parameters
+    ----------
+    r : array_like, shape (T,) or (T, n)
+        Periodic returns, at least 2 non-NaN values (NaNs dropped per column);
+        any finite value (log returns below -1 too).
+    periods : float
+        Periods per year P (252 for daily returns).
+
+    Returns
+    -------
+    float, or ndarray (n,) for 2D input
+        In return units per year^(1/2) (0.2 = 20 % a year).
+
+    Raises
+    ------
+    ValueError
+        If the returns contain infinities or fewer than 2 non-NaN values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r = np.array([0.01, -0.02, 0.015, 0.003, -0.004])
+    >>> round(float(annual_volatility(r)), 6)  # np.std(r, ddof=1) * np.sqrt(252)
+    0.216906
+    """
     _, ss, _ = kern.column_stats(np.ascontiguousarray(r.reshape(r.shape[0], -1)), 0.0)
     out = np.sqrt(ss / (r.shape[0] - 1) * periods)
     return out if r.ndim == 2 else out[0]
@@ -138,13 +168,87 @@ def sharpe_ratio(r, risk_free: float = 0.0, periods: float = 252):
 
 @vectorized
 def downside_deviation(r, required_return: float = 0.0, periods: float = 252):
-    """``sqrt(mean(min(r - required, 0)^2)) * sqrt(periods)`` (required return per period)."""
+    r"""Annualised downside deviation below a required return.
+
+    .. math:: DD = \sqrt{P} \, \sqrt{\frac{1}{T} \sum_t \min(r_t - r_{req}, 0)^2},
+
+    the mean over **all** T periods (periods above ``required_return`` count
+    as 0), as ``empyrical.downside_risk``.
+
+    Parameters
+    ----------
+    r : array_like, shape (T,) or (T, n)
+        Periodic returns, at least 2 non-NaN values (NaNs dropped per column).
+    required_return : float
+        Minimum acceptable return :math:`r_{req}` **per period** (not annualised).
+    periods : float
+        Periods per year P.
+
+    Returns
+    -------
+    float, or ndarray (n,) for 2D input
+        In return units per year^(1/2); 0 when no return is below ``required_return``.
+
+    Raises
+    ------
+    ValueError
+        If the returns contain infinities or fewer than 2 non-NaN values.
+
+    References
+    ----------
+    .. [1] Sortino, F. A. and Price, L. N. (1994), Performance measurement in a
+       downside risk framework, J. Investing 3(3), 59-64.
+
+    Examples
+    --------
+    >>> r = [0.01, -0.02, 0.015, 0.003, -0.004]
+    >>> round(float(downside_deviation(r)), 6)  # sqrt((0.02^2 + 0.004^2) / 5 * 252)
+    0.144798
+    """
     return np.sqrt(np.mean(np.minimum(r - required_return, 0.0) ** 2, axis=0)) * np.sqrt(periods)
 
 
 @vectorized
 def sortino_ratio(r, required_return: float = 0.0, periods: float = 252):
-    """``mean(r - required) * periods / downside_deviation``."""
+    r"""Annualised Sortino ratio: mean excess over the required return per unit of downside deviation.
+
+    .. math:: SoR = \frac{P \, \overline{r - r_{req}}}{DD},
+              \qquad DD = \sqrt{P} \sqrt{\frac{1}{T} \sum_t \min(r_t - r_{req}, 0)^2}
+
+    (:func:`downside_deviation`; as ``empyrical.sortino_ratio``).
+
+    Parameters
+    ----------
+    r : array_like, shape (T,) or (T, n)
+        Periodic returns, at least 2 non-NaN values (NaNs dropped per column).
+    required_return : float
+        Minimum acceptable return :math:`r_{req}` per period.
+    periods : float
+        Periods per year P.
+
+    Returns
+    -------
+    float, or ndarray (n,) for 2D input
+        ``inf`` (or ``nan`` for a zero mean excess) when no return is below
+        ``required_return`` (numpy's division by zero, with a RuntimeWarning).
+
+    Raises
+    ------
+    ValueError
+        If the returns contain infinities or fewer than 2 non-NaN values.
+
+    References
+    ----------
+    .. [1] Sortino, F. A. and Price, L. N. (1994), Performance measurement in a
+       downside risk framework, J. Investing 3(3), 59-64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r = np.array([0.01, -0.02, 0.015, 0.003, -0.004])
+    >>> round(float(sortino_ratio(r)), 6)  # 252 * mean(r) / downside_deviation(r)
+    1.392286
+    """
     mean, _, down = kern.column_stats(np.ascontiguousarray(r.reshape(r.shape[0], -1)), required_return)
     out = (mean - required_return) * periods / (np.sqrt(down / r.shape[0]) * np.sqrt(periods))
     return out if r.ndim == 2 else out[0]
@@ -197,7 +301,35 @@ def max_drawdown(r):
 
 @columnwise
 def max_drawdown_duration(returns) -> int:
-    """Longest number of periods spent below a previous peak (peak to recovery, or to the end)."""
+    r"""Longest run of consecutive periods spent below a previous peak of compounded wealth.
+
+    The longest run of t with :math:`W_t < \max_{s \le t} W_s` (wealth
+    :math:`W_t = \prod_{s \le t} (1 + r_s)`, starting at 1, the first peak): the
+    periods from the first loss after a peak up to, but not including, the
+    period that recovers it (or to the end of the series).
+
+    Parameters
+    ----------
+    returns : array_like, shape (T,) or (T, n)
+        Simple returns >= -1 (NaNs dropped per column), at least 1 value.
+
+    Returns
+    -------
+    int (number of periods), or ndarray (n,) of int for 2D input
+        0 when wealth never falls below a previous peak.
+
+    Raises
+    ------
+    ValueError
+        If a return is < -1 (negative wealth) or infinite, or no value is left.
+
+    Examples
+    --------
+    >>> max_drawdown_duration([0.1, -0.5, 0.2, 0.9, -0.1])  # below the peak 1.1 for 2 periods
+    2
+    >>> max_drawdown_duration([0.01, 0.02])
+    0
+    """
     dd = drawdown_series(returns)
     longest = current = 0
     for below in dd < 0:
@@ -208,20 +340,103 @@ def max_drawdown_duration(returns) -> int:
 
 @columnwise
 def calmar_ratio(returns, periods: float = 252) -> float:
-    """``annual_return / |max_drawdown|`` (nan if there is no drawdown)."""
+    r"""Calmar ratio: compound annual return over the absolute maximum drawdown.
+
+    .. math:: CR = \frac{\prod_t (1 + r_t)^{P/T} - 1}{|MDD|},
+              \qquad MDD = \min_t \frac{W_t}{\max_{s \le t} W_s} - 1
+
+    (:func:`annual_return` and :func:`max_drawdown` over the whole series, as
+    ``empyrical.calmar_ratio``).
+
+    Parameters
+    ----------
+    returns : array_like, shape (T,) or (T, n)
+        Simple returns >= -1 (NaNs dropped per column), at least 2 values.
+    periods : float
+        Periods per year P.
+
+    Returns
+    -------
+    float, or ndarray (n,) for 2D input
+        ``nan`` when there is no drawdown (MDD = 0).
+
+    Raises
+    ------
+    ValueError
+        If a return is < -1 (negative wealth) or infinite, or fewer than 2 values are left.
+
+    References
+    ----------
+    .. [1] Young, T. W. (1991), Calmar ratio: a smoother tool, Futures 20(1), 40.
+
+    Examples
+    --------
+    >>> round(calmar_ratio([0.1, -0.5, 0.2, 0.9], periods=4), 4)  # annual return 0.254 over |-0.5|
+    0.508
+    >>> calmar_ratio([0.01, 0.02])
+    nan
+    """
     mdd = max_drawdown(returns)
     return float(annual_return(returns, periods) / abs(mdd)) if mdd < 0 else float("nan")
 
 
 @vectorized
 def skewness(r):
-    """Sample skewness (biased moment estimator, as scipy.stats.skew)."""
+    r"""Sample skewness, the biased moment estimator of ``scipy.stats.skew`` (``bias=True``).
+
+    .. math:: \gamma_3 = \frac{m_3}{m_2^{3/2}}, \qquad m_k = \frac{1}{T} \sum_t (r_t - \bar r)^k.
+
+    Parameters
+    ----------
+    r : array_like, shape (T,) or (T, n)
+        Periodic returns, at least 2 non-NaN values (NaNs dropped per column).
+
+    Returns
+    -------
+    float, or ndarray (n,) for 2D input
+        Dimensionless; 0 for a symmetric law, negative for a long left (loss) tail.
+
+    Raises
+    ------
+    ValueError
+        If the returns contain infinities or fewer than 2 non-NaN values.
+
+    Examples
+    --------
+    >>> round(float(skewness([0.01, -0.02, 0.015, 0.003, -0.004])), 6)
+    -0.597892
+    """
     return stats.skew(r, axis=0)
 
 
 @vectorized
 def excess_kurtosis(r):
-    """Fisher's excess kurtosis (0 for a normal law)."""
+    r"""Fisher's excess kurtosis, the biased moment estimator of ``scipy.stats.kurtosis``.
+
+    .. math:: \kappa = \frac{m_4}{m_2^2} - 3, \qquad m_k = \frac{1}{T} \sum_t (r_t - \bar r)^k
+
+    (``fisher=True, bias=True``: 0 for a normal law, > 0 for fat tails).
+
+    Parameters
+    ----------
+    r : array_like, shape (T,) or (T, n)
+        Periodic returns, at least 2 non-NaN values (NaNs dropped per column).
+
+    Returns
+    -------
+    float, or ndarray (n,) for 2D input
+        Dimensionless.
+
+    Raises
+    ------
+    ValueError
+        If the returns contain infinities or fewer than 2 non-NaN values.
+
+    Examples
+    --------
+    >>> round(float(excess_kurtosis([0.01, -0.02, 0.015, 0.003, -0.004])), 6)
+    -0.888202
+    """
     return stats.kurtosis(r, axis=0)
 
 
@@ -232,12 +447,60 @@ def _cornish_fisher_z(u: np.ndarray | float, s: float, k: float):
 
 @vectorized
 def var(r, level: float = 0.05, method: str = "historical"):
-    """Value at risk: the ``level`` quantile of the return (negative = loss).
+    r"""Value at risk: the ``level`` quantile of the periodic return (a signed return, negative = loss).
 
-    historical: ``np.percentile(r, 100 level)`` (linear interpolation, as
-    empyrical); gaussian: ``mu + sigma z_level``; cornish_fisher: the same with
-    z corrected for skewness S and excess kurtosis K,
-    ``z + (z^2-1)S/6 + (z^3-3z)K/24 - (2z^3-5z)S^2/36``.
+    With :math:`\alpha` = ``level``:
+
+    - ``"historical"``: the empirical quantile :math:`q_\alpha(r)`,
+      ``np.percentile(r, 100 alpha)`` with linear interpolation (as
+      ``empyrical.value_at_risk``);
+    - ``"gaussian"``: :math:`\bar r + s \, z_\alpha`, :math:`z_\alpha = \Phi^{-1}(\alpha)`,
+      s the sample standard deviation (ddof = 1);
+    - ``"cornish_fisher"``: :math:`\bar r + s \, z_{CF}` with the quantile corrected for the
+      sample skewness S and excess kurtosis K (biased estimators, :func:`skewness`,
+      :func:`excess_kurtosis`),
+
+    .. math:: z_{CF} = z_\alpha + \frac{(z_\alpha^2 - 1) S}{6} + \frac{(z_\alpha^3 - 3 z_\alpha) K}{24}
+              - \frac{(2 z_\alpha^3 - 5 z_\alpha) S^2}{36}.
+
+    ``var(r, 0.05) = -0.021`` means a loss of more than 2.1 % in one period
+    happens 5 % of the time. The result is per period (not annualised).
+
+    Parameters
+    ----------
+    r : array_like, shape (T,) or (T, n)
+        Periodic returns, at least 2 non-NaN values (NaNs dropped per column).
+    level : float
+        Tail probability :math:`\alpha` in (0, 1): 0.05 for the 95 % VaR.
+    method : {"historical", "gaussian", "cornish_fisher"}
+
+    Returns
+    -------
+    float, or ndarray (n,) for 2D input
+
+    Raises
+    ------
+    ValueError
+        If ``level`` is not in (0, 1), ``method`` is unknown, or the returns
+        contain infinities or fewer than 2 non-NaN values.
+
+    References
+    ----------
+    .. [1] Jorion, P. (2007), Value at Risk: The New Benchmark for Managing
+       Financial Risk, 3rd ed., McGraw-Hill.
+    .. [2] Favre, L. and Galeano, J.-A. (2002), Mean-modified value-at-risk optimization
+       with hedge funds, J. Alternative Investments 5(2), 21-25 (Cornish-Fisher VaR).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r = np.array([0.02, -0.01, 0.005, -0.03, 0.012, 0.007, -0.015, 0.01, -0.005, 0.004])
+    >>> round(float(var(r, 0.1)), 6)  # between the two worst returns, -0.03 and -0.015
+    -0.0165
+    >>> round(float(var(r, 0.1, "gaussian")), 6)
+    -0.019226
+    >>> round(float(var(r, 0.1, "cornish_fisher")), 6)
+    -0.021089
     """
     level = check_number("level", level, low=0, high=1, low_inclusive=False, high_inclusive=False)
     check_choice("method", method, VAR_METHODS)
@@ -251,11 +514,58 @@ def var(r, level: float = 0.05, method: str = "historical"):
 
 @vectorized
 def cvar(r, level: float = 0.05, method: str = "historical"):
-    """Conditional VaR (expected shortfall): mean return in the worst ``level`` tail.
+    r"""Conditional VaR (expected shortfall): the mean return in the worst ``level`` tail (negative = loss).
 
-    historical: mean of the ``floor((T - 1) level) + 1`` smallest returns (as
-    empyrical); gaussian: ``mu - sigma phi(z_level) / level``; cornish_fisher:
-    ``(1/level) int_0^level q_CF(u) du`` by quadrature.
+    With :math:`\alpha` = ``level``:
+
+    - ``"historical"``: the mean of the :math:`k + 1` smallest returns,
+      :math:`k = \lfloor (T - 1) \alpha \rfloor` (as ``empyrical.conditional_value_at_risk``);
+    - ``"gaussian"``: :math:`\bar r - s \, \varphi(z_\alpha) / \alpha`, the normal
+      expected shortfall, :math:`z_\alpha = \Phi^{-1}(\alpha)`, s the sample standard
+      deviation (ddof = 1);
+    - ``"cornish_fisher"``: the mean of the Cornish-Fisher quantile over the tail,
+
+    .. math:: CVaR_{CF} = \bar r + \frac{s}{\alpha} \int_0^\alpha z_{CF}(u) \, du,
+
+    with :math:`z_{CF}(u)` the corrected quantile of :func:`var` (sample skewness and
+    excess kurtosis), integrated by adaptive quadrature (``scipy.integrate.quad``).
+    Per period, not annualised; :math:`CVaR \le VaR` for the historical and gaussian methods.
+
+    Parameters
+    ----------
+    r : array_like, shape (T,) or (T, n)
+        Periodic returns, at least 2 non-NaN values (NaNs dropped per column).
+    level : float
+        Tail probability :math:`\alpha` in (0, 1): 0.05 for the 95 % CVaR.
+    method : {"historical", "gaussian", "cornish_fisher"}
+
+    Returns
+    -------
+    float, or ndarray (n,) for 2D input
+
+    Raises
+    ------
+    ValueError
+        If ``level`` is not in (0, 1), ``method`` is unknown, or the returns
+        contain infinities or fewer than 2 non-NaN values.
+
+    References
+    ----------
+    .. [1] Rockafellar, R. T. and Uryasev, S. (2002), Conditional value-at-risk for
+       general loss distributions, J. Banking & Finance 26(7), 1443-1471.
+    .. [2] Acerbi, C. and Tasche, D. (2002), On the coherence of expected shortfall,
+       J. Banking & Finance 26(7), 1487-1503.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r = np.array([0.02, -0.01, 0.005, -0.03, 0.012, 0.007, -0.015, 0.01, -0.005, 0.004])
+    >>> round(float(cvar(r, 0.1)), 6)  # k = floor(9 x 0.1) = 0: the worst return
+    -0.03
+    >>> round(float(cvar(r, 0.2)), 6)  # k = 1: mean of the two worst
+    -0.0225
+    >>> round(float(cvar(r, 0.1, "gaussian")), 6)
+    -0.026254
     """
     level = check_number("level", level, low=0, high=1, low_inclusive=False, high_inclusive=False)
     check_choice("method", method, VAR_METHODS)
@@ -274,7 +584,46 @@ def cvar(r, level: float = 0.05, method: str = "historical"):
 
 @columnwise
 def omega_ratio(returns, risk_free: float = 0.0, required_return: float = 0.0, periods: float = 252) -> float:
-    """Gains over losses relative to the threshold ``(1 + required)^(1/periods) - 1`` (as empyrical)."""
+    r"""Omega ratio: the sum of gains over the sum of losses relative to a per-period threshold.
+
+    .. math:: \Omega = \frac{\sum_t \max(r_t - r_f - \tau, 0)}{\sum_t \max(\tau + r_f - r_t, 0)},
+              \qquad \tau = (1 + R)^{1/P} - 1,
+
+    with R = ``required_return`` an **annual** return de-annualised to the
+    period (:math:`\tau = R` when P = 1), as ``empyrical.omega_ratio``.
+
+    Parameters
+    ----------
+    returns : array_like, shape (T,) or (T, n)
+        Periodic returns, at least 2 non-NaN values (NaNs dropped per column).
+    risk_free : float
+        Risk-free rate :math:`r_f` per period.
+    required_return : float
+        Annual minimum acceptable return R.
+    periods : float
+        Periods per year P.
+
+    Returns
+    -------
+    float, or ndarray (n,) for 2D input
+        ``nan`` when no return is below the threshold (no losses).
+
+    Raises
+    ------
+    ValueError
+        If the returns contain infinities or fewer than 2 non-NaN values.
+
+    References
+    ----------
+    .. [1] Keating, C. and Shadwick, W. F. (2002), A universal performance measure,
+       J. Performance Measurement 6(3), 59-84.
+
+    Examples
+    --------
+    >>> r = [0.02, -0.01, 0.005, -0.03, 0.012, 0.007, -0.015, 0.01, -0.005, 0.004]
+    >>> round(omega_ratio(r), 6)  # 0.058 of gains over 0.06 of losses
+    0.966667
+    """
     r = as_1d(returns, domain="any")
     threshold = (1.0 + required_return) ** (1.0 / periods) - 1.0 if required_return else 0.0
     excess = r - risk_free - threshold
@@ -284,5 +633,30 @@ def omega_ratio(returns, risk_free: float = 0.0, required_return: float = 0.0, p
 
 @vectorized
 def tail_ratio(r):
-    """``|95th percentile| / |5th percentile|`` of the returns."""
+    r"""Tail ratio: the right tail over the left tail, :math:`|q_{0.95}(r)| / |q_{0.05}(r)|`.
+
+    Quantiles by ``np.percentile`` with linear interpolation, as ``empyrical.tail_ratio``;
+    > 1 when the best 5 % of returns are larger in size than the worst 5 %.
+
+    Parameters
+    ----------
+    r : array_like, shape (T,) or (T, n)
+        Periodic returns, at least 2 non-NaN values (NaNs dropped per column).
+
+    Returns
+    -------
+    float, or ndarray (n,) for 2D input
+        Dimensionless; ``inf`` (with a RuntimeWarning) when the 5th percentile is 0.
+
+    Raises
+    ------
+    ValueError
+        If the returns contain infinities or fewer than 2 non-NaN values.
+
+    Examples
+    --------
+    >>> r = [0.02, -0.01, 0.005, -0.03, 0.012, 0.007, -0.015, 0.01, -0.005, 0.004]
+    >>> round(float(tail_ratio(r)), 6)  # 0.0164 / 0.02325
+    0.705376
+    """
     return np.abs(np.percentile(r, 95, axis=0)) / np.abs(np.percentile(r, 5, axis=0))

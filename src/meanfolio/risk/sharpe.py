@@ -182,10 +182,57 @@ def _sharpe_and_se(returns, periods, method) -> tuple[float, float]:
 def sharpe_confidence_interval(
     returns, *, level: float = 0.95, periods: float = 252, method: str = "hac"
 ) -> tuple[float, float]:
-    """Normal-approximation interval ``SR_ann -+ z_{(1+level)/2} SE_ann`` for the annualised Sharpe.
+    r"""Normal-approximation confidence interval for the annualised Sharpe ratio.
 
-    ``SE_ann`` is :func:`sharpe_standard_error` with the same ``method`` (default ``"hac"``:
-    robust to non-normal and serially correlated returns). Returns ``(low, high)`` annualised.
+    .. math:: \widehat{SR}_{ann} \mp z_{(1 + \ell)/2} \, \widehat{SE}_{ann},
+              \qquad \widehat{SR}_{ann} = \sqrt{P} \, \frac{\bar r}{s(r)},
+
+    with s the sample standard deviation (ddof = 1), :math:`\ell` = ``level``,
+    :math:`z_q = \Phi^{-1}(q)` and :math:`\widehat{SE}_{ann}` the standard error of
+    :func:`sharpe_standard_error` with the same ``method`` (default ``"hac"``: robust
+    to non-normal and serially correlated returns). No risk-free rate is subtracted:
+    pass excess returns if it matters.
+
+    Parameters
+    ----------
+    returns : array_like, shape (T,)
+        Periodic returns, no NaN (refused, never dropped), T >= 4, not constant.
+    level : float
+        Confidence level in (0, 1).
+    periods : float
+        Periods per year P (> 0).
+    method : {"hac", "lo", "mertens", "iid"}
+        Standard error, see :func:`sharpe_standard_error`.
+
+    Returns
+    -------
+    (low, high) : tuple of float
+        Bounds in annualised Sharpe units (per year^(1/2)).
+
+    Raises
+    ------
+    ValueError
+        If ``returns`` has a NaN or infinity, fewer than 4 values or is constant,
+        ``level`` is not in (0, 1), ``periods`` <= 0 or ``method`` is unknown.
+
+    References
+    ----------
+    .. [1] Lo, A. W. (2002), The statistics of Sharpe ratios, Financial Analysts
+       Journal 58(4), 36-52.
+    .. [2] Mertens, E. (2002), Comments on variance of the IID estimator in Lo (2002),
+       working paper, University of Basel.
+    .. [3] Ledoit, O. and Wolf, M. (2008), Robust performance hypothesis testing with
+       the Sharpe ratio, J. Empirical Finance 15, 850-859.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r = np.random.default_rng(0).normal(0.0005, 0.01, 1000)
+    >>> low, high = sharpe_confidence_interval(r, method="iid")
+    >>> round(low, 3), round(high, 3)  # 0.508 -+ 1.96 x sqrt((1 + SR^2 / 2) / 1000 x 252)
+    (-0.952, 1.016)
+    >>> bool(low < sharpe_ratio(r) < high)
+    True
     """
     level = check_number("level", level, low=0, high=1, low_inclusive=False, high_inclusive=False)
     sr, se = _sharpe_and_se(returns, periods, method)
@@ -195,7 +242,24 @@ def sharpe_confidence_interval(
 
 @dataclass(frozen=True)
 class SharpeDifferenceTest:
-    """Result of :func:`sharpe_difference_test` (Sharpe ratios and standard error annualised)."""
+    r"""Result of :func:`sharpe_difference_test` (Sharpe ratios and standard error annualised).
+
+    Attributes
+    ----------
+    difference : float
+        :math:`\sqrt{P} (\widehat{SR}_a - \widehat{SR}_b)`, annualised (P = ``periods``).
+    pvalue : float
+        Two-sided p-value of :math:`H_0: SR_a = SR_b` from the studentised circular
+        block bootstrap, in (0, 1].
+    standard_error : float
+        Annualised HAC standard error of ``difference``.
+    block_size : int
+        Block length b of the bootstrap.
+    n_boot : int
+        Number of bootstrap resamples.
+    sharpe_a, sharpe_b : float
+        Annualised Sharpe ratios :math:`\sqrt{P} \, \bar r / s(r)` (ddof = 1) of the two series.
+    """
 
     difference: float
     pvalue: float
@@ -361,8 +425,47 @@ def probabilistic_sharpe_ratio(returns, *, benchmark: float = 0.0, periods: floa
 def expected_max_sharpe(n_trials: int, trials_sharpe_std: float) -> float:
     r"""Expected maximum of ``n_trials`` Sharpe estimates of zero-skill strategies (False Strategy theorem).
 
-    :math:`SR_0 = \sqrt{V[SR_n]}\,((1-\gamma)\Phi^{-1}(1 - 1/N) + \gamma\Phi^{-1}(1 - 1/(N e)))`,
-    :math:`\gamma` the Euler-Mascheroni constant; in the units of ``trials_sharpe_std``.
+    .. math:: SR_0 = \sqrt{V[SR_n]} \left((1 - \gamma) \Phi^{-1}\left(1 - \frac{1}{N}\right)
+              + \gamma \Phi^{-1}\left(1 - \frac{1}{N e}\right)\right),
+
+    :math:`\gamma` the Euler-Mascheroni constant and :math:`\Phi^{-1}` the standard
+    normal quantile: the approximate expected maximum of N independent normal
+    Sharpe estimates with mean 0 and standard deviation :math:`\sqrt{V[SR_n]}`
+    (Bailey & Lopez de Prado 2014). It is the benchmark of
+    :func:`deflated_sharpe_ratio`.
+
+    Parameters
+    ----------
+    n_trials : int
+        Number N of independent trials, >= 2.
+    trials_sharpe_std : float
+        Standard deviation :math:`\sqrt{V[SR_n]}` of the trials' Sharpe ratios, >= 0.
+
+    Returns
+    -------
+    float
+        In the units of ``trials_sharpe_std`` (annualised in, annualised out).
+
+    Raises
+    ------
+    ValueError
+        If ``n_trials`` is not an integer >= 2 or ``trials_sharpe_std`` is negative.
+
+    References
+    ----------
+    .. [1] Bailey, D. H. and Lopez de Prado, M. (2014), The deflated Sharpe ratio:
+       correcting for selection bias, backtest overfitting and non-normality,
+       J. Portfolio Management 40(5), 94-107.
+    .. [2] Bailey, D. H., Borwein, J. M., Lopez de Prado, M. and Zhu, Q. J. (2014),
+       Pseudo-mathematics and financial charlatanism: the effects of backtest
+       overfitting on out-of-sample performance, Notices of the AMS 61(5), 458-471.
+
+    Examples
+    --------
+    >>> round(expected_max_sharpe(100, 1.0), 4)  # the best of 100 zero-skill strategies
+    2.5306
+    >>> round(expected_max_sharpe(10, 0.5), 4)
+    0.7873
     """
     n = check_integer("n_trials", n_trials, low=2)
     s = check_number("trials_sharpe_std", trials_sharpe_std, low=0)
