@@ -68,14 +68,70 @@ class Hamiltonian(ABC):
     Subclasses define the vectorised ``H(x, p)``, ``H_p(x, p)`` and
     ``H_pp(x, p)``, with ``x`` of shape (nx,) broadcast against ``p`` of shape (..., nx).
 
+    Attributes
+    ----------
+    name : str
+        A short identifier of the Hamiltonian (class attribute).
+    kernel : tuple of (int, float) or None
+        (kind, parameter) of the compiled split ``_kernels.upwind_split`` for the built-ins;
+        None (the default, and what a subclass should leave) evaluates the split through the
+        vectorised methods.
+    kinked : bool
+        True when H has a kink or an unbounded :math:`H_{pp}` at p = 0 (Newton then needs the
+        smoothing continuation of ``solve_mfg``); default False.
+    smoothing : float
+        The Huber-type smoothing :math:`\delta \ge 0` of the kink (0: the exact H).
+
+    Methods
+    -------
+    H(x, p)
+        Abstract: the Hamiltonian, shape of p (units of cost per unit time).
+    H_p(x, p)
+        Abstract: :math:`\partial H / \partial p`, shape of p (units of x per unit time).
+    H_pp(x, p)
+        :math:`\partial^2 H / \partial p^2` for Newton's Jacobian; default a central difference
+        of ``H_p`` with step :math:`10^{-6} \max(1, \lvert p \rvert)`.
+    optimal_control(x, p)
+        The feedback :math:`\alpha^* = -H_p(x, p)`.
+    smoothed(delta)
+        The Hamiltonian with its kink smoothed by ``delta`` (``Linear`` and ``PowerLaw`` only;
+        raises ValueError otherwise).
+
     See Also
     --------
     Quadratic, Linear, PowerLaw, Custom
+
+    Notes
+    -----
+    A subclass must implement ``H`` and ``H_p`` (both abstract), vectorised and broadcasting
+    x (nx,) against p (..., nx); it should implement ``H_pp`` when the second derivative is
+    known (Newton converges faster than with the finite difference). H must be convex in p
+    with its minimum at p = 0, so :math:`H_p(x, 0) = 0`: the upwind split relies on it
+    (``H_p(a^+) >= 0`` and ``H_p(b^-) <= 0`` are the jump rates of the discrete agents). A
+    subclass with a kink at p = 0 sets ``kinked = True`` and overrides ``smoothed``. For a
+    Hamiltonian given by plain callables, :class:`Custom` does all this.
 
     References
     ----------
     .. [1] Y. Achdou, I. Capuzzo-Dolcetta, "Mean field games: numerical methods",
        SIAM J. Numer. Anal. 48(3) (2010).
+
+    Examples
+    --------
+    A subclass needs only ``H`` and ``H_p`` (here :math:`H = (1 + x^2)\, p^2 / 2`):
+
+    >>> import numpy as np
+    >>> from meanfolio.mfg import Hamiltonian
+    >>> class Stiff(Hamiltonian):
+    ...     name = "stiff"
+    ...     def H(self, x, p):
+    ...         return 0.5 * (1 + x**2) * p**2
+    ...     def H_p(self, x, p):
+    ...         return (1 + x**2) * p
+    >>> H = Stiff()
+    >>> x, p = np.array([0.0, 1.0]), np.array([1.0, -1.0])
+    >>> H.optimal_control(x, p), H.H_pp(x, p).round(6)
+    (array([-1.,  2.]), array([1., 2.]))
     """
 
     name = "hamiltonian"
@@ -121,7 +177,25 @@ class Quadratic(Hamiltonian):
 
     The Legendre transform of the running cost :math:`\alpha^2/2`: in finance the
     temporary (Almgren-Chriss) impact of trading at rate :math:`\alpha`, whose cost
-    grows with the square of the speed.
+    grows with the square of the speed. It has no parameter and does not depend on x:
+    :math:`H_p = p`, :math:`H_{pp} = 1`.
+
+    Its monotone upwind split (see :class:`Hamiltonian`) on the one-sided differences
+    :math:`a = D^- u`, :math:`b = D^+ u` is
+
+    .. math::
+
+        H_h(a, b) = \tfrac12 \big[(a^+)^2 + (b^-)^2\big], \qquad
+        a^+ = \max(a, 0),\ b^- = \min(b, 0),
+
+    so an agent at a node jumps left at rate :math:`a^+ / \Delta x` and right at rate
+    :math:`-b^- / \Delta x`;
+    it is evaluated by a compiled kernel (``kernel = (0, 0.0)``).
+
+    Attributes
+    ----------
+    name : str
+        ``"quadratic"``.
 
     See Also
     --------

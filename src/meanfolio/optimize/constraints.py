@@ -24,16 +24,72 @@ __all__ = ["Simplex", "constraint_violation", "lampinen_accept"]
 
 @dataclass(frozen=True)
 class Simplex:
-    """Weights w >= 0 with sum(w) = 1 and w_i <= caps_i (caps default 1).
+    r"""Long-only portfolio weights: the capped simplex, enforced by repair in differential evolution.
 
-    Pass it as ``constraints=Simplex(n)``; bounds should be [0, cap] per asset.
-    ``sum(caps) >= 1`` is required for the set to be non-empty.
+    .. math::
+
+        \Delta_c = \Big\{ w \in \mathbb{R}^n : 0 \le w_i \le c_i,\ \sum_{i=1}^n w_i = 1 \Big\},
+        \qquad c_i = \min(\text{caps}_i, 1),
+
+    non-empty iff :math:`\sum_i c_i \ge 1`. Pass it as ``constraints=Simplex(n)`` to
+    :func:`~meanfolio.optimize.differential_evolution`, with bounds [0, cap_i] per asset: every
+    trial, once mapped into the bounds, is *repaired* onto :math:`\Delta_c` before it is
+    evaluated (clipped to [0, c_i], then the missing or excess mass is shared among the assets
+    that can still move, in proportion to their weights, until the sum is 1 to within 1e-15),
+    so no evaluation is wasted on an infeasible point. The population, ``x`` and every point
+    the objective sees are feasible; there is no polishing under a Simplex.
+
+    Parameters
+    ----------
+    n_assets : int
+        The number n of weights; must equal the number of variables (the length of ``bounds``).
+    caps : tuple of float, length n_assets, optional
+        Per-asset upper bounds :math:`c_i \ge 0` (values above 1 act as 1), with
+        :math:`\sum_i c_i \ge 1`; None (default) means 1 for every asset (the plain simplex).
+
+    Attributes
+    ----------
+    n_assets : int
+        As given.
+    caps : tuple of float or None
+        As given.
+
+    Methods
+    -------
+    cap_array()
+        The caps :math:`c_i = \min(\text{caps}_i, 1)` as an array of shape (n_assets,).
+
+    Raises
+    ------
+    ValueError
+        From ``cap_array()`` (called by ``differential_evolution``): if ``caps`` has the wrong
+        length, a negative entry, or sums to less than 1; ``differential_evolution`` also
+        refuses ``n_assets`` different from the number of variables, or two Simplex objects.
+
+    See Also
+    --------
+    differential_evolution : the optimiser that applies the repair.
+
+    Examples
+    --------
+    A mean-variance portfolio of three assets capped at 50 % each:
+
+    >>> import numpy as np
+    >>> from meanfolio.optimize import Simplex, differential_evolution
+    >>> mu = np.array([0.05, 0.08, 0.12])
+    >>> res = differential_evolution(lambda w: float(-mu @ w + 2.0 * w @ w), [(0, 0.5)] * 3,
+    ...                              constraints=Simplex(3, caps=(0.5, 0.5, 0.5)), seed=0)
+    >>> round(float(res.x.sum()), 12), bool(np.all((res.x >= 0) & (res.x <= 0.5)))
+    (1.0, True)
+    >>> Simplex(3, caps=(0.5, 0.5, 2.0)).cap_array()
+    array([0.5, 0.5, 1. ])
     """
 
     n_assets: int
     caps: tuple[float, ...] | None = None
 
     def cap_array(self) -> np.ndarray:
+        """The caps ``min(caps_i, 1)``, shape (n_assets,); ones when ``caps`` is None."""
         if self.caps is None:
             return np.ones(self.n_assets)
         caps = check_array("caps", self.caps, shape=(self.n_assets,), nonnegative=True)

@@ -68,19 +68,88 @@ ONLINE_SIZE = 4000 * 4000
 
 
 class SinkhornConvergenceWarning(ConvergenceWarning):
-    """Sinkhorn stopped (``max_iter``) with a marginal error above ``tol``."""
+    """Sinkhorn stopped after ``max_iter`` iterations with a marginal error above ``tol``.
+
+    Issued by :func:`entropic_ot`, :func:`entropic_ot_linear` and (once, naming the terms that
+    did not converge) :func:`sinkhorn_divergence`. The result is still returned, with
+    ``converged=False``; its ``value`` remains a certified lower bound of ``OT_eps`` and
+    ``gap_bound`` (resp. ``error_bound``) says how far it can be. Raise ``max_iter``, ``tol`` or
+    ``eps`` to avoid it. A subclass of :class:`~meanfolio.transport.ConvergenceWarning`.
+    """
 
 
 @dataclass
 class EntropicOT:
-    """value (the dual value, a lower bound of OT_eps), potentials f (n,), g (m,) and diagnostics.
+    r"""The result of :func:`entropic_ot`: the certified value, the potentials and diagnostics.
 
-    ``marginal_error``: L1 error of both marginals of the plan of (f, g) (one of them is exact
-    up to rounding); ``converged``: marginal_error <= tol; ``gap_bound``: OT_eps is in
-    [value, value + gap_bound] up to ``rounding_bound``; ``iterations``: Sinkhorn iterations plus
-    ``newton_steps``; ``stages``: eps values of the schedule; ``history``: the marginal error at
-    each iteration (nan for the rare log-domain fallback steps); ``overrelaxation``: the last
-    factor w; ``time``: seconds; ``kernel``: "dense" or "online" (see :func:`entropic_ot`).
+    The value is the dual objective of the returned potentials,
+
+    .. math::
+
+        D(f, g) = \langle f, a \rangle + \langle g, b \rangle
+        - \varepsilon \big(\langle a \otimes b, e^{(f \oplus g - C)/\varepsilon} \rangle - 1\big)
+        \le \mathrm{OT}_\varepsilon(a, b) \le D(f, g) + \text{gap\_bound},
+
+    a lower bound for any potentials (weak duality); the upper bound holds up to
+    ``rounding_bound``.
+
+    Attributes
+    ----------
+    value : float
+        The dual value :math:`D(f, g)`, in the units of the cost (distance^p).
+    f : ndarray, shape (n,)
+        The potential of the first measure (units of the cost).
+    g : ndarray, shape (m,)
+        The potential of the second measure.
+    iterations : int
+        Sinkhorn iterations plus ``newton_steps``, over all stages.
+    marginal_error : float
+        L1 error of both marginals of the plan of (f, g) (one of them is exact up to rounding).
+    converged : bool
+        ``marginal_error <= tol``.
+    gap_bound : float
+        :math:`\mathrm{OT}_\varepsilon - D(f, g) \le` ``gap_bound`` ``= err (osc C + max(osc f,
+        osc g)) / 2`` with ``err`` the marginal error and ``osc`` = max - min on the support.
+    rounding_bound : float
+        The floating-point slack ``4 (n + m) 2^-52 (|f|_inf + |g|_inf + eps + osc C)`` of both
+        bounds.
+    eps : float
+        The regularisation :math:`\varepsilon` of the last stage.
+    tol : float
+        The requested marginal error.
+    stages : int
+        Number of eps values of the eps-scaling schedule.
+    overrelaxation : float
+        The last over-relaxation factor w (1 is plain Sinkhorn).
+    newton_steps : int
+        Newton steps of the final polish (0 when it was not used).
+    time : float
+        Wall time in seconds.
+    history : ndarray, shape (iterations,)
+        The marginal error at each iteration (nan for the rare log-domain fallback steps).
+    kernel : {"dense", "online"}
+        The kernel that was used (see :func:`entropic_ot`).
+
+    Methods
+    -------
+    plan(C, a, b, eps=None)
+        The transport plan :math:`P_{ij} = a_i b_j e^{(f_i + g_j - C_{ij})/\varepsilon}`,
+        shape (n, m), for the cost matrix ``C`` (n, m) and weights ``a`` (n,), ``b`` (m,)
+        normalised as in the solve; ``eps`` defaults to the result's.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from meanfolio.transport import entropic_ot
+    >>> x = np.linspace(0.0, 1.0, 5)
+    >>> C = (x[:, None] - x[None, :]) ** 2
+    >>> a = np.full(5, 0.2)
+    >>> res = entropic_ot(None, None, a, a, eps=0.05, cost=C)
+    >>> res.converged, res.f.shape, bool(0 <= res.gap_bound < 1e-6)
+    (True, (5,), True)
+    >>> P = res.plan(C, a, a)
+    >>> P.shape, bool(np.abs(P.sum(axis=1) - a).sum() <= res.tol)
+    ((5, 5), True)
     """
 
     value: float
@@ -101,6 +170,7 @@ class EntropicOT:
     kernel: str = "dense"
 
     def plan(self, C, a, b, eps=None) -> np.ndarray:
+        """The plan ``a_i b_j exp((f_i + g_j - C_ij) / eps)`` of the potentials, shape (n, m)."""
         eps = self.eps if eps is None else eps
         return np.exp((self.f[:, None] + self.g[None, :] - C) / eps) * np.outer(a, b)
 
@@ -360,12 +430,47 @@ def entropic_ot_linear(xa, xb, a=None, b=None, *, eps: float = 0.1, p: float = 2
 
 @dataclass
 class SinkhornDivergence:
-    """value = max(raw, 0) with raw = OT(a, b) - (OT(a, a) + OT(b, b)) / 2 of the computed terms.
+    r"""The result of :func:`sinkhorn_divergence`: the divergence, its error bound and the terms.
 
-    ``|value - S_eps| <= error_bound`` (the gap bounds of the terms plus their rounding bounds);
-    raw >= -(gap_bound of OT(a, b) + rounding) always holds, so the clip at 0 never hides more
-    than the error bound. ``same_measure``: a and b are the same measure up to a permutation of
-    the points; then value = 0 exactly and no term is computed (ab, aa, bb are None).
+    .. math::
+
+        \text{raw} = D_{ab} - \tfrac12 (D_{aa} + D_{bb}), \qquad \text{value} = \max(\text{raw}, 0),
+        \qquad \lvert \text{value} - S_\varepsilon(a, b) \rvert \le \text{error\_bound},
+
+    with :math:`D` the certified dual values of the three entropic problems. ``raw >=
+    -(gap_bound of OT(a, b) + rounding)`` always holds, so the clip at 0 never hides more than
+    the error bound. ``float(result)`` is ``value``.
+
+    Attributes
+    ----------
+    value : float
+        The divergence :math:`S_\varepsilon \ge 0`, in the units of the cost (distance^p).
+    raw : float
+        ``OT(a, b) - (OT(a, a) + OT(b, b)) / 2`` of the computed terms, before the clip at 0.
+    error_bound : float
+        Bound on ``|value - S_eps|``: the gap bounds of the terms plus their rounding bounds.
+    converged : bool
+        True when all three terms converged.
+    marginal_error : float
+        The largest marginal error of the three terms.
+    same_measure : bool
+        a and b are the same measure up to a permutation of the points: then value = 0
+        exactly and no term is computed.
+    iterations : int
+        Total iterations of the three terms.
+    ab, aa, bb : EntropicOT or None
+        The terms OT(a, b), OT(a, a), OT(b, b) (None when ``same_measure``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from meanfolio.transport import sinkhorn_divergence
+    >>> x = np.random.default_rng(1).normal(size=(50, 2))
+    >>> res = sinkhorn_divergence(x, x + 1.0, eps=0.1)
+    >>> res.converged, res.same_measure, bool(abs(res.value - res.raw) <= res.error_bound)
+    (True, False, True)
+    >>> sinkhorn_divergence(x, x[::-1]).same_measure
+    True
     """
 
     value: float
@@ -380,6 +485,7 @@ class SinkhornDivergence:
     bb: EntropicOT | None = field(default=None, repr=False)
 
     def __float__(self) -> float:
+        """The divergence ``value``."""
         return self.value
 
 

@@ -77,13 +77,70 @@ class Coupling:
     :math:`\int (F(m_1) - F(m_2))\, d(m_1 - m_2) \ge 0`, which gives a unique
     equilibrium.
 
+    Attributes
+    ----------
+    uses_control : bool
+        True when the cost depends on the population's controls: the solver then fills in
+        ``state.drift`` and ``state.drift_mean_gradient`` (default False).
+    depends_on_m : bool
+        False for costs that do not depend on m, such as a given :math:`f(t, x)` (default True).
+
+    Methods
+    -------
+    value(state)
+        Required: the cost F at the N implicit steps of ``state`` (a :class:`CouplingState`),
+        an array of shape (N, nx) (cost per unit time); a fresh array, the caller may modify it.
+    jacobian(state)
+        Required for Newton's method: a ``CouplingJacobian`` with ``dm_diag`` of shape (N, nx)
+        (the local part :math:`d`) and lists of rank-one pairs ``(c, w)`` of (N, nx) arrays for
+        :math:`\partial F / \partial m` (``dm_lowrank``) and :math:`\partial F / \partial u`
+        (``du_lowrank``, couplings with ``uses_control``).
+    validate(nt, nx)
+        Optional: check the coupling's own sizes against the grid, raising ValueError; the
+        default accepts everything.
+
+    Raises
+    ------
+    TypeError
+        When the solver calls ``value`` or ``jacobian`` on a subclass that does not define them.
+
     See Also
     --------
     RunningCost, Congestion, LogDensity, LocalCoupling, MeanTracking, MeanInteraction, MarketImpact, Scaled
 
+    Notes
+    -----
+    A subclass must implement ``value`` and ``jacobian`` (not abstract methods: the base
+    raises TypeError when they are called) and set ``uses_control`` / ``depends_on_m`` when
+    they differ from the defaults. The arrays of :class:`CouplingState` are (N, nx): in 2D the
+    nodes are flattened (nx is then ny*nx), ``state.x``, ``state.y`` are their coordinates and
+    ``state.dx`` the cell area. ``+`` builds a ``CouplingSum`` (values and Jacobians add), and
+    arrays, callables ``f(t, x)`` and None are accepted wherever a coupling is, as a
+    :class:`RunningCost`.
+
     References
     ----------
     .. [1] J.-M. Lasry, P.-L. Lions, "Mean field games", Jpn. J. Math. 2 (2007).
+
+    Examples
+    --------
+    A local congestion cost :math:`F(m) = 2 m`, its Jacobian diagonal:
+
+    >>> import numpy as np
+    >>> from meanfolio.mfg import Coupling
+    >>> from meanfolio.mfg.couplings import CouplingJacobian, CouplingState
+    >>> class Crowd(Coupling):
+    ...     def value(self, state):
+    ...         return 2.0 * state.m
+    ...     def jacobian(self, state):
+    ...         return CouplingJacobian(np.full(state.m.shape, 2.0))
+    >>> x = np.linspace(0.0, 1.0, 3)
+    >>> state = CouplingState(x=x, dx=0.5, t=np.zeros(1), steps=np.zeros(1, dtype=int),
+    ...                       m=np.array([[0.5, 1.0, 0.5]]))
+    >>> (Crowd() + np.ones(3)).value(state)  # with a running cost 1
+    array([[2., 3., 2.]])
+    >>> Crowd().jacobian(state).dm_diag
+    array([[2., 2., 2.]])
     """
 
     #: True when the cost depends on the population's controls (needs drift).
@@ -96,6 +153,7 @@ class Coupling:
         raise TypeError(f"{type(self).__name__} does not define value()")
 
     def jacobian(self, state: CouplingState) -> CouplingJacobian:
+        """dF/dm (and dF/du) as a :class:`CouplingJacobian` of (N, nx) arrays."""
         raise TypeError(f"{type(self).__name__} does not define jacobian()")
 
     def validate(self, nt: int, nx: int) -> None:

@@ -25,6 +25,8 @@ from meanfolio._validation import check_choice, check_integer
 
 __all__ = ["CEC2014_DIMENSIONS", "cec2014", "cec2014_data_dir", "cec2014_evaluate"]
 
+#: The dimensions D for which the CEC 2014 data files (shifts, rotations, shuffles) exist:
+#: ``cec2014(fid, ndim)`` accepts only these.
 CEC2014_DIMENSIONS = (10, 20, 30, 50, 100)
 INF_WEIGHT = 1.0e99  # the reference code's INF
 # basic functions: 0 ellips, 1 bent cigar, 2 discus, 3 rosenbrock, 4 ackley, 5 weierstrass, 6 griewank,
@@ -213,7 +215,63 @@ def _hybrid(h, x, o, M, S, shift, rotate):
 
 @njit(cache=True)
 def cec2014_evaluate(x, fid, O, M, S):
-    """f(x) of CEC 2014 function ``fid`` with data O (k, D), M (k, D, D), S (k, D) (0-based)."""
+    r"""Evaluate CEC 2014 function F\ :sub:`fid` at x with explicit data (compiled with numba).
+
+    The low-level evaluator behind :func:`cec2014`. With :math:`z = M (x - o) \cdot r`
+    (shift, rate r of the basic function, rotation):
+
+    - F1-F16 (unimodal and simple multimodal): :math:`F(x) = g(z) + 100\, \text{fid}` for a
+      basic function g (rotated high-conditioned elliptic, bent cigar, discus, Rosenbrock,
+      Ackley, Weierstrass, Griewank, Rastrigin, Schwefel, Katsuura, HappyCat, HGBat, expanded
+      Griewank-plus-Rosenbrock, expanded Scaffer F6);
+    - F17-F22 (hybrid): the shifted, rotated and shuffled variables are cut into blocks of
+      :math:`\lceil p_k D \rceil` variables, each fed to a different basic function, summed;
+    - F23-F30 (composition): :math:`F(x) = \sum_i \frac{w_i}{\sum_j w_j}
+      (\lambda_i g_i(x) + \text{bias}_i) + 100\, \text{fid}` with
+      :math:`w_i = \lvert x - o_i \rvert^{-1} \exp\big(-\lvert x - o_i \rvert^2 / (2 D
+      \delta_i^2)\big)` (:math:`10^{99}` at :math:`x = o_i`), bias 0, 100, 200, ...
+
+    The minimum is :math:`F^* = 100\, \text{fid}` at :math:`x^* = o_1` (the first shift).
+
+    Parameters
+    ----------
+    x : ndarray of float64, shape (D,)
+        The point, in the search box :math:`[-100, 100]^D`.
+    fid : int
+        The function number, 1 to 30.
+    O : ndarray of float64, shape (k, D)
+        The shift vectors :math:`o_i` of the k components (k = 1 except for compositions).
+    M : ndarray of float64, shape (k, D, D)
+        The rotation matrices.
+    S : ndarray of int64, shape (k, D)
+        The 0-based shuffles of the hybrid functions (unused for the others).
+
+    Returns
+    -------
+    float
+        F(x) >= 100 fid.
+
+    See Also
+    --------
+    cec2014 : the same function with the official data bound in, as a one-argument ``f(x)``.
+
+    References
+    ----------
+    .. [1] J. J. Liang, B. Y. Qu, P. N. Suganthan, "Problem definitions and evaluation criteria
+       for the CEC 2014 special session and competition on single objective real-parameter
+       numerical optimization", Technical Report 201311, Computational Intelligence Laboratory,
+       Zhengzhou University, and Nanyang Technological University, Singapore (2013).
+
+    Examples
+    --------
+    >>> from meanfolio.optimize.benchmarks import cec2014_evaluate
+    >>> from meanfolio.optimize.benchmarks.cec2014 import load_data
+    >>> O, M, S = load_data(4, 10)  # the official data (opfunu, test extra)
+    >>> O.shape, M.shape, S.shape
+    ((1, 10), (1, 10, 10), (1, 10))
+    >>> round(cec2014_evaluate(O[0], 4, O, M, S), 9)  # F4 at its minimiser
+    400.0
+    """
     n = x.size
     if fid <= 16:
         code, rot = SIMPLE[fid - 1, 0], SIMPLE[fid - 1, 1]
@@ -249,7 +307,33 @@ def cec2014_evaluate(x, fid, O, M, S):
 
 
 def cec2014_data_dir() -> Path | None:
-    """Folder of the official data files (from the ``opfunu`` package), or None."""
+    """The folder of the official CEC 2014 data files, taken from the installed ``opfunu`` package.
+
+    The shift vectors, rotation matrices and shuffles of the competition ship with ``opfunu``
+    (in ``opfunu/cec_based/data_2014``, installed by meanfolio's ``test`` and ``docs`` extras);
+    they are read from there and never downloaded. ``opfunu`` is located without being
+    imported.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The folder, or None when ``opfunu`` is not installed or has no such folder (then
+        :func:`cec2014` raises ModuleNotFoundError).
+
+    References
+    ----------
+    .. [1] J. J. Liang, B. Y. Qu, P. N. Suganthan, "Problem definitions and evaluation criteria
+       for the CEC 2014 special session and competition on single objective real-parameter
+       numerical optimization", Technical Report 201311, Computational Intelligence Laboratory,
+       Zhengzhou University, and Nanyang Technological University, Singapore (2013).
+
+    Examples
+    --------
+    >>> from meanfolio.optimize.benchmarks import cec2014_data_dir
+    >>> folder = cec2014_data_dir()
+    >>> folder is None or (folder / "shift_data_1.txt").is_file()
+    True
+    """
     spec = importlib.util.find_spec("opfunu")
     if spec is None or spec.origin is None:
         return None
@@ -281,10 +365,52 @@ def load_data(fid: int, ndim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def cec2014(fid: int, ndim: int):
-    """A numba function ``f(x)`` for CEC 2014 F``fid`` in dimension ``ndim`` (search box [-100, 100]^D).
+    r"""CEC 2014 function F\ :sub:`fid` in dimension ``ndim`` as a compiled ``f(x) -> float``.
 
-    The data are compile-time constants of the returned function, so it runs
-    in the compiled DE loop like any ``@njit`` objective. ``f.f_star`` = 100 fid.
+    The 30 functions of the CEC 2014 single-objective competition: F1-F3 unimodal, F4-F16
+    simple multimodal, F17-F22 hybrid, F23-F30 composition, all shifted and (but F8, F10)
+    rotated, :math:`F_i(x) = g_i(M_i (x - o_i)) + 100\, i` for the simple ones (see
+    :func:`cec2014_evaluate` for the hybrid and composition formulas), with the official shift
+    vectors :math:`o_i`, rotations :math:`M_i` and shuffles. Search box :math:`[-100,
+    100]^D`; minimum :math:`F_i^* = 100\, i` at :math:`x^* = o_i`. The data are compile-time
+    constants of the returned numba function, so it runs in the compiled loop of
+    :func:`~meanfolio.optimize.differential_evolution` like any ``@njit`` objective.
+
+    Parameters
+    ----------
+    fid : int
+        The function number, 1 to 30.
+    ndim : int
+        The dimension D, one of :data:`CEC2014_DIMENSIONS` (10, 20, 30, 50, 100).
+
+    Returns
+    -------
+    numba.core.registry.CPUDispatcher
+        ``f(x)`` with x a float64 array of shape (D,), returning a float; ``f.f_star`` is the
+        minimum value 100 fid.
+
+    Raises
+    ------
+    ValueError
+        If ``fid`` is not an integer in [1, 30] or ``ndim`` not in ``CEC2014_DIMENSIONS``.
+    ModuleNotFoundError
+        If the data files are not available (``opfunu`` not installed, see
+        :func:`cec2014_data_dir`).
+
+    References
+    ----------
+    .. [1] J. J. Liang, B. Y. Qu, P. N. Suganthan, "Problem definitions and evaluation criteria
+       for the CEC 2014 special session and competition on single objective real-parameter
+       numerical optimization", Technical Report 201311, Computational Intelligence Laboratory,
+       Zhengzhou University, and Nanyang Technological University, Singapore (2013).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from meanfolio.optimize.benchmarks import cec2014
+    >>> f = cec2014(4, 10)  # shifted and rotated Rosenbrock, D = 10 (data from opfunu)
+    >>> f.f_star, bool(f(np.zeros(10)) > f.f_star)
+    (400.0, True)
     """
     O, M, S = load_data(fid, ndim)
     # fid travels in an array: a plain int would be frozen as a literal and make numba compile
