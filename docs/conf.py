@@ -33,6 +33,7 @@ import meanfolio  # noqa: E402
 
 sys.path.insert(0, str(DOCS))
 from _api_packages import public_packages  # noqa: E402
+from _links import TARGETS  # noqa: E402
 
 project = "meanfolio"
 author = "the meanfolio developers"
@@ -80,19 +81,8 @@ add_module_names = False
 # A project is linked only when its inventory is in docs/_intersphinx/ (see its README): nothing is
 # fetched at build time, so the build works offline and a missing file cannot fail it.
 _INV = DOCS / "_intersphinx"
-_TARGETS = {
-    "python": "https://docs.python.org/3/",
-    "numpy": "https://numpy.org/doc/stable/",
-    "scipy": "https://docs.scipy.org/doc/scipy/",
-    "ot": "https://pythonot.github.io/",
-    "sklearn": "https://scikit-learn.org/stable/",
-    "skfolio": "https://skfolio.org/",
-    "polars": "https://docs.pola.rs/api/python/stable/",
-    "dask": "https://docs.dask.org/en/stable/",
-    "distributed": "https://distributed.dask.org/en/stable/",
-}
 intersphinx_mapping = {
-    name: (url, str(_INV / f"{name}.inv")) for name, url in _TARGETS.items() if (_INV / f"{name}.inv").exists()
+    name: (url, str(_INV / f"{name}.inv")) for name, url in TARGETS.items() if (_INV / f"{name}.inv").exists()
 }
 intersphinx_timeout = 5
 

@@ -24,6 +24,8 @@ import zlib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from _links import TARGETS  # noqa: E402
 
 # name -> (project, version, url, [(object, role, relative uri)])
 MINIMAL = {
@@ -56,17 +58,7 @@ MINIMAL = {
     ]),
 }  # fmt: skip
 
-FULL = {
-    "python": "https://docs.python.org/3/",
-    "numpy": "https://numpy.org/doc/stable/",
-    "scipy": "https://docs.scipy.org/doc/scipy/",
-    "ot": "https://pythonot.github.io/",
-    "sklearn": "https://scikit-learn.org/stable/",
-    "skfolio": "https://skfolio.org/",
-    "polars": "https://docs.pola.rs/api/python/stable/",
-    "dask": "https://docs.dask.org/en/stable/",
-    "distributed": "https://distributed.dask.org/en/stable/",
-}
+FULL = TARGETS  # every project is fetched from where docs/conf.py links it
 
 
 def write_minimal(name: str) -> Path:
