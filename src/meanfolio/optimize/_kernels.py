@@ -122,25 +122,10 @@ def propose_shade(lshade, pop, n, order, MF, MCR, archive, asize, base, i, trial
     return F, CR
 
 
-@njit(cache=True, parallel=True)
-def propose_all(algo, exp, pop, n, energies, best, F, CR, Fi, CRi, MF, MCR, archive, asize, base,
-                trials, F_used, CR_used):  # fmt: skip
-    """Trials of the whole population (deferred updating), in parallel."""
-    order = np.argsort(energies[:n])
-    for i in prange(n):
-        if algo < JDE:
-            propose_classic(algo, exp, pop, n, best, F, CR, base, i, trials[i], np.empty(pop.shape[1]),
-                            np.empty(5, dtype=np.int64))  # fmt: skip
-        elif algo == JDE:
-            F_used[i], CR_used[i] = propose_jde(pop, n, Fi, CRi, base, i, trials[i])
-        else:
-            F_used[i], CR_used[i] = propose_shade(algo == LSHADE, pop, n, order, MF, MCR, archive, asize, base, i,
-                                                  trials[i])  # fmt: skip
-
-
 @njit(cache=True, inline="always")
-def _trial_and_energy(f, algo, exp, pop, n, order, best, F, CR, Fi, CRi, MF, MCR, archive, asize, base, trials,
-                      F_used, CR_used, lo, hi, integral, caps, X, t_energies, i):  # fmt: skip
+def _propose(algo, exp, pop, n, order, best, F, CR, Fi, CRi, MF, MCR, archive, asize, base, trials, F_used, CR_used,
+             i):  # fmt: skip
+    """Trial of individual i for any algorithm (classic strategy, jDE, SHADE/L-SHADE) into ``trials[i]``."""
     if algo < JDE:
         propose_classic(algo, exp, pop, n, best, F, CR, base, i, trials[i], np.empty(pop.shape[1]),
                         np.empty(5, dtype=np.int64))  # fmt: skip
@@ -149,6 +134,22 @@ def _trial_and_energy(f, algo, exp, pop, n, order, best, F, CR, Fi, CRi, MF, MCR
     else:
         F_used[i], CR_used[i] = propose_shade(algo == LSHADE, pop, n, order, MF, MCR, archive, asize, base, i,
                                               trials[i])  # fmt: skip
+
+
+@njit(cache=True, parallel=True)
+def propose_all(algo, exp, pop, n, energies, best, F, CR, Fi, CRi, MF, MCR, archive, asize, base,
+                trials, F_used, CR_used):  # fmt: skip
+    """Trials of the whole population (deferred updating), in parallel."""
+    order = np.argsort(energies[:n])
+    for i in prange(n):
+        _propose(algo, exp, pop, n, order, best, F, CR, Fi, CRi, MF, MCR, archive, asize, base, trials, F_used,
+                 CR_used, i)  # fmt: skip
+
+
+@njit(cache=True, inline="always")
+def _trial_and_energy(f, algo, exp, pop, n, order, best, F, CR, Fi, CRi, MF, MCR, archive, asize, base, trials,
+                      F_used, CR_used, lo, hi, integral, caps, X, t_energies, i):  # fmt: skip
+    _propose(algo, exp, pop, n, order, best, F, CR, Fi, CRi, MF, MCR, archive, asize, base, trials, F_used, CR_used, i)
     to_params_row(trials[i], lo, hi, integral, caps, X[i])
     t_energies[i] = f(X[i])
 

@@ -33,6 +33,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from meanfolio._vector_kernels import vdot
+
 from ._kernels import _exp_inplace
 from ._sinkhorn import Solver
 
@@ -85,14 +87,6 @@ def _sum(z):
     return s
 
 
-@njit(cache=True, fastmath={"contract", "arcp", "nsz", "reassoc"})
-def _dot(z, c):
-    s = 0.0
-    for j in range(z.size):
-        s += z[j] * c[j]
-    return s
-
-
 @njit(cache=True)
 def _row(x, Yt, s, potw, inv, p, z, bits, c, weighted):
     """(lse, <exp(z - shift), c> / sum exp(z - shift)) of one row; the second only when ``weighted``."""
@@ -109,7 +103,7 @@ def _row(x, Yt, s, potw, inv, p, z, bits, c, weighted):
             z[j] -= mx
     _exp_inplace(z, bits)
     total = _sum(z)
-    return off + math.log(total), (_dot(z, c) / total if weighted else 0.0)
+    return off + math.log(total), (vdot(z, c) / total if weighted else 0.0)
 
 
 @njit(cache=True, parallel=True)

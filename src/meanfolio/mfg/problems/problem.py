@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from meanfolio._validation import check_array, check_density
+from meanfolio._vector_kernels import vdot
 
 from ..config import MFGConfig
 from ..couplings import Coupling, CouplingJacobian, CouplingState, CouplingSum, as_coupling
@@ -24,7 +25,7 @@ from ..schemes.fokker_planck import (
     solve_fokker_planck,
 )
 from ..schemes.hjb import solve_hjb, upwind_terms
-from ..solvers import _gmres1d, _newton_kernels
+from ..solvers import _newton_kernels
 
 __all__ = ["MFGProblem"]
 
@@ -237,7 +238,7 @@ class MFGProblem:
     def norm(self, r: np.ndarray) -> float:
         """Discrete L2(0, T; L2) norm ``sqrt(dt dx sum r^2)``."""
         flat = np.ascontiguousarray(r, dtype=np.float64).reshape(-1)
-        return float(np.sqrt(self.grid.dt * self.grid.dx * _gmres1d.vdot(flat, flat)))
+        return float(np.sqrt(self.grid.dt * self.grid.dx * vdot(flat, flat)))
 
     def residual_norm(self, u: np.ndarray, m: np.ndarray) -> float:
         """The stopping test's scaled residual: the larger of the two equations' norms."""

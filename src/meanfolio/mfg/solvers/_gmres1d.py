@@ -14,7 +14,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._newton_kernels import SUMS, fp_sweep, givens_column, hjb_sweep, solve_triangular, vdot
+from meanfolio._vector_kernels import SUMS, vdot
+
+from ._newton_kernels import fp_sweep, givens_column, hjb_sweep, solve_triangular
 
 
 @njit(cache=True, fastmath=SUMS)

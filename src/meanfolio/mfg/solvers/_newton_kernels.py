@@ -32,6 +32,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from meanfolio._vector_kernels import vdot
+
 from ..schemes._march import FAST, h_pair, solve_level, thomas_h, thomas_ht
 
 
@@ -81,19 +83,6 @@ def _lowrank_sub(C, W, x, out):
         if s != 0.0:
             for i in range(x.size):
                 out[i] -= s * C[k, i]
-
-
-#: reassociation lets the sums vectorise (several partial sums); contraction fuses the multiply-adds
-SUMS = {"reassoc", "contract"}
-
-
-@njit(cache=True, fastmath=SUMS)
-def vdot(a, b):
-    """a . b of two vectors of equal length (serial, vectorised; one level or a whole Krylov vector)."""
-    s = 0.0
-    for i in range(a.size):
-        s += a[i] * b[i]
-    return s
 
 
 @njit(cache=True)

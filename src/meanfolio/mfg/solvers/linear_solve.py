@@ -17,7 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _gmres1d, _newton_kernels
+from meanfolio._vector_kernels import vdot
+
+from . import _newton_kernels
 
 __all__ = ["LinearSolve", "apply_jacobian", "apply_preconditioner", "checked_solve"]
 
@@ -42,7 +44,7 @@ class LinearSolve:
 def _norm(v: np.ndarray) -> float:
     """|v| by a compiled loop (numpy's norm goes to the threaded BLAS: slow on a busy machine)."""
     flat = np.ascontiguousarray(v, dtype=np.float64).reshape(-1)
-    return float(np.sqrt(_gmres1d.vdot(flat, flat)))
+    return float(np.sqrt(vdot(flat, flat)))
 
 
 def apply_jacobian(problem, ops, v: np.ndarray) -> np.ndarray:

@@ -1,0 +1,17 @@
+"""Compiled vector kernels shared by the capabilities (private)."""
+
+from __future__ import annotations
+
+from numba import njit
+
+#: reassociation lets the sums vectorise (several partial sums); contraction fuses the multiply-adds
+SUMS = {"reassoc", "contract"}
+
+
+@njit(cache=True, fastmath=SUMS)
+def vdot(a, b):
+    """a . b of two vectors of equal length (serial, vectorised)."""
+    s = 0.0
+    for i in range(a.size):
+        s += a[i] * b[i]
+    return s
