@@ -119,23 +119,35 @@ def test_level_coefficients_equal_the_numpy_operators(boundary):
 
 @pytest.mark.parametrize("transpose", [False, True])
 def test_thomas_factors_solve_h_and_its_transpose(transpose):
-    from meanfolio.mfg.schemes import _march
+    # the twisted factorisation (two chains meeting at row n // 2) on every small size, odd and
+    # even, and larger ones, for one level and for a group of levels factored together
+    from meanfolio.mfg.schemes import _thomas
 
     rng = np.random.default_rng(11)
-    n = 9
-    lo, up = -rng.uniform(0, 1, n), -rng.uniform(0, 1, n)
-    lo[0] = up[-1] = 0.0
-    di = 1.0 + np.abs(lo) + np.abs(up) + rng.uniform(0, 1, n)
-    c, ib, a, e, x = (np.empty(n) for _ in range(5))
-    _march.thomas_factor(lo, di, up, c, ib, a, e)
-    b = rng.normal(size=n)
-    A = _dense(lo, di, up)
-    if transpose:
-        _march.thomas_ht(c, ib, e, b, x)
-        A = A.T
-    else:
-        _march.thomas_h(a, c, ib, b, x)
-    np.testing.assert_allclose(x, np.linalg.solve(A, b), rtol=1e-12, atol=1e-12)
+    for n in [*range(1, 12), 64, 101]:
+        lo, up = -rng.uniform(0, 1, (2, _thomas.GROUP, n))
+        lo[:, 0] = up[:, -1] = 0.0
+        di = 1.0 + np.abs(lo) + np.abs(up) + rng.uniform(0, 1, (_thomas.GROUP, n))
+        a, c, ib, e = (np.full((_thomas.GROUP, n), np.nan) for _ in range(4))
+        _thomas.factor_group(lo, di, up, a, c, ib, e, _thomas.GROUP)
+        a1, c1, ib1, e1 = (np.full((_thomas.GROUP, n), np.nan) for _ in range(4))
+        _thomas.factor_group(lo[:3], di[:3], up[:3], a1[:3], c1[:3], ib1[:3], e1[:3], 3)
+        for g in range(_thomas.GROUP):
+            one = [np.full(n, np.nan) for _ in range(4)]
+            _thomas.thomas_factor(lo[g], di[g], up[g], *one)
+            b = rng.normal(size=n)
+            A = _dense(lo[g], di[g], up[g])
+            factors = [(a[g], c[g], ib[g], e[g]), tuple(one)] + ([(a1[g], c1[g], ib1[g], e1[g])] if g < 3 else [])
+            for fa, fc, fib, fe in factors:
+                x = np.full(n, np.nan)
+                if transpose:
+                    _thomas.thomas_ht(fa, fc, fib, fe, b, x)
+                else:
+                    _thomas.thomas_h(fa, fc, fib, b, x)
+                np.testing.assert_allclose(x, np.linalg.solve(A.T if transpose else A, b), rtol=1e-12, atol=1e-12)
+                y = b.copy()  # in place
+                (_thomas.thomas_ht(fa, fc, fib, fe, y, y) if transpose else _thomas.thomas_h(fa, fc, fib, y, y))
+                np.testing.assert_array_equal(y, x)
 
 
 def test_gmres_reuses_its_workspace_without_carrying_anything_over(lq_problem_operator):

@@ -202,30 +202,35 @@ def one_sided(u, i, nx, dx, periodic):
 
 @njit(cache=True)
 def upwind_split(kind, param, u, dx, periodic, value, left, right, dleft, dright):
-    """Fill the five (rows, nx) outputs from u of shape (rows, nx).
+    """Fill the five (rows, nx) outputs from u of shape (rows, nx), row by row (:func:`upwind_row`)."""
+    for r in range(u.shape[0]):
+        upwind_row(kind, param, u[r], dx, periodic, value[r], left[r], right[r], dleft[r], dright[r])
+
+
+@njit(cache=True)
+def upwind_row(kind, param, ur, dx, periodic, vr, lr, rr, dlr, drr):
+    """The upwind split of one row ur (nx,) into the five outputs (nx,).
 
     The quadratic Hamiltonian has its own branch-free loop over the interior nodes (it
     vectorises); the end nodes and the other kinds go through :func:`hamiltonian_point`."""
-    rows, nx = u.shape
-    for r in range(rows):
-        ur, vr, lr, rr, dlr, drr = u[r], value[r], left[r], right[r], dleft[r], dright[r]
-        if kind == QUADRATIC:
-            for i in range(1, nx - 1):
-                a = (ur[i] - ur[i - 1]) / dx
-                b = (ur[i + 1] - ur[i]) / dx
-                ap = max(a, 0.0)
-                bm = min(b, 0.0)
-                vr[i] = 0.5 * (ap * ap + bm * bm)
-                lr[i] = ap
-                rr[i] = bm
-                dlr[i] = 1.0 if a > 0.0 else 0.0
-                drr[i] = 1.0 if b < 0.0 else 0.0
-            ends = range(0, nx, max(nx - 1, 1))  # i = 0 and nx - 1
-        else:
-            ends = range(nx)
-        for i in ends:
-            a, b = one_sided(ur, i, nx, dx, periodic)
-            vr[i], lr[i], rr[i], dlr[i], drr[i] = hamiltonian_point(kind, param, a, b)
+    nx = ur.size
+    if kind == QUADRATIC:
+        for i in range(1, nx - 1):
+            a = (ur[i] - ur[i - 1]) / dx
+            b = (ur[i + 1] - ur[i]) / dx
+            ap = max(a, 0.0)
+            bm = min(b, 0.0)
+            vr[i] = 0.5 * (ap * ap + bm * bm)
+            lr[i] = ap
+            rr[i] = bm
+            dlr[i] = 1.0 if a > 0.0 else 0.0
+            drr[i] = 1.0 if b < 0.0 else 0.0
+        ends = range(0, nx, max(nx - 1, 1))  # i = 0 and nx - 1
+    else:
+        ends = range(nx)
+    for i in ends:
+        a, b = one_sided(ur, i, nx, dx, periodic)
+        vr[i], lr[i], rr[i], dlr[i], drr[i] = hamiltonian_point(kind, param, a, b)
 
 
 # ---------------------------------------------------------------------------

@@ -5,8 +5,8 @@ Fokker-Planck block is its transpose (``fokker_planck``: the FP is the adjoint
 of the linearised HJB). These kernels form H from the upwind terms of one
 level at a time and solve it while the level is in cache:
 
-- :func:`level_coefficients`, :func:`thomas_h`, :func:`thomas_ht`: H of one
-  level and its Thomas solves (H = L U, so ``H^T = U^T L^T`` reuses the factors);
+- :func:`level_coefficients`: H of one level; ``_thomas``: its (twisted)
+  Thomas factors, which solve both H and H^T;
 - :func:`fp_march`: the Fokker-Planck sweep from m0 for given upwind terms;
 - :func:`hjb_march`: the nonlinear HJB backward in time, one level at a time,
   by Newton's method on each level (Howard's algorithm for H = speed |p|),
@@ -20,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._kernels import _laplacian_at, hamiltonian_point, one_sided, solve_tridiagonal
+from ._kernels import _laplacian_at, solve_tridiagonal, upwind_row
+from ._thomas import GROUP, factor_group, thomas_factor, thomas_h, thomas_ht
 
 
 @njit(cache=True)
@@ -30,7 +31,11 @@ def level_coefficients(left, right, dx, dt, nu, periodic, lo, di, up):
     nx = di.size
     cc = nu / (dx * dx)
     s = dt / dx
-    for i in range(nx):
+    for i in range(1, nx - 1):  # (the end nodes apart: this loop vectorises)
+        lo[i] = dt * -cc - s * left[i]
+        di[i] = 1.0 - dt * (-cc + -cc) + s * (left[i] - right[i])
+        up[i] = dt * -cc + s * right[i]
+    for i in range(0, nx, max(nx - 1, 1)):  # i = 0 and nx - 1
         dlo = -cc if (i > 0 or periodic) else 0.0
         dup = -cc if (i < nx - 1 or periodic) else 0.0
         lo[i] = dt * dlo - s * left[i]
@@ -46,49 +51,6 @@ def transpose_coefficients(lo, di, up, tlo, tdi, tup):
         tlo[i] = up[i - 1 if i > 0 else n - 1]
         tdi[i] = di[i]
         tup[i] = lo[i + 1 if i < n - 1 else 0]
-
-
-#: FMA contraction: the Thomas recursions are chains of multiply-adds whose latency sets their speed
-FAST = {"contract"}
-
-
-@njit(cache=True, fastmath=FAST)
-def thomas_factor(lo, di, up, c, ib, a, e):
-    """Thomas factors of a non-cyclic tridiagonal H = L U: L has diagonal 1/ib and sub-diagonal lo,
-    U is unit upper with U[i-1, i] = c[i] (c[0] unused); a = lo ib and e[i] = lo[i+1] ib[i] (e[-1]
-    unused) turn each step of the solves into one multiply-add."""
-    n = di.size
-    c[0] = 0.0
-    ib[0] = 1.0 / di[0]
-    for i in range(1, n):
-        c[i] = up[i - 1] * ib[i - 1]
-        ib[i] = 1.0 / (di[i] - lo[i] * c[i])
-    for i in range(n):
-        a[i] = lo[i] * ib[i]
-        e[i] = lo[i + 1] * ib[i] if i < n - 1 else 0.0
-
-
-@njit(cache=True, fastmath=FAST)
-def thomas_h(a, c, ib, b, out):
-    """H x = b from the factors: forward with L, back with U."""
-    n = b.size
-    out[0] = b[0] * ib[0]
-    for i in range(1, n):
-        out[i] = b[i] * ib[i] - a[i] * out[i - 1]
-    for i in range(n - 2, -1, -1):
-        out[i] -= c[i + 1] * out[i + 1]
-
-
-@njit(cache=True, fastmath=FAST)
-def thomas_ht(c, ib, e, b, out):
-    """H^T x = b from the factors of H: H^T = U^T L^T, forward with U^T (sub-diagonal c), back with L^T."""
-    n = b.size
-    out[0] = b[0]
-    for i in range(1, n):
-        out[i] = b[i] - c[i] * out[i - 1]
-    out[n - 1] *= ib[n - 1]
-    for i in range(n - 2, -1, -1):
-        out[i] = out[i] * ib[i] - e[i] * out[i + 1]
 
 
 @njit(cache=True)
@@ -134,54 +96,20 @@ def solve_level(left, right, dx, dt, nu, periodic, transpose, b, out, work):
         solve_tridiagonal(lo, di, up, b, out, work[6 * nx : 9 * nx])
         return
     c, ib, a, e = work[3 * nx : 4 * nx], work[4 * nx : 5 * nx], work[5 * nx : 6 * nx], work[6 * nx : 7 * nx]
-    thomas_factor(lo, di, up, c, ib, a, e)
+    thomas_factor(lo, di, up, a, c, ib, e)
     if transpose:
-        thomas_ht(c, ib, e, b, out)
+        thomas_ht(a, c, ib, e, b, out)
     else:
         thomas_h(a, c, ib, b, out)
 
 
-#: levels factored together: their division chains are independent and overlap
-GROUP = 4
-
-
-@njit(cache=True, fastmath=FAST)
-def _factor_group(lo, di, up, c, ib, count):
-    """thomas_factor's recursion for ``count`` <= GROUP independent levels (rows) at once."""
-    nx = di.shape[1]
-    for j in range(count):
-        c[j, 0] = 0.0
-        ib[j, 0] = 1.0 / di[j, 0]
-    if count == GROUP:  # unrolled: four chains in flight
-        for i in range(1, nx):
-            c0 = up[0, i - 1] * ib[0, i - 1]
-            c1 = up[1, i - 1] * ib[1, i - 1]
-            c2 = up[2, i - 1] * ib[2, i - 1]
-            c3 = up[3, i - 1] * ib[3, i - 1]
-            c[0, i], c[1, i], c[2, i], c[3, i] = c0, c1, c2, c3
-            ib[0, i] = 1.0 / (di[0, i] - lo[0, i] * c0)
-            ib[1, i] = 1.0 / (di[1, i] - lo[1, i] * c1)
-            ib[2, i] = 1.0 / (di[2, i] - lo[2, i] * c2)
-            ib[3, i] = 1.0 / (di[3, i] - lo[3, i] * c3)
-        return
-    for i in range(1, nx):
-        for j in range(count):
-            c[j, i] = up[j, i - 1] * ib[j, i - 1]
-            ib[j, i] = 1.0 / (di[j, i] - lo[j, i] * c[j, i])
-
-
 @njit(cache=True)
 def _factor_levels(left, right, n, count, dx, dt, nu, lo, di, up, c, ib, a, e):
-    """Factors of levels n..n+count-1 into rows 0..count-1 of c, ib, a, e (scratch lo, di, up:
-    (GROUP, nx)); the rows of (a, c, ib, e) as :func:`thomas_factor` makes them."""
-    nx = lo.shape[1]
+    """Twisted factors (``_thomas``) of levels n..n+count-1 into rows 0..count-1 of c, ib, a, e
+    (scratch lo, di, up: (GROUP, nx))."""
     for j in range(count):
         level_coefficients(left[n + j], right[n + j], dx, dt, nu, False, lo[j], di[j], up[j])
-    _factor_group(lo, di, up, c, ib, count)
-    for j in range(count):
-        for i in range(nx):
-            a[j, i] = lo[j, i] * ib[j, i]
-            e[j, i] = lo[j, i + 1] * ib[j, i] if i < nx - 1 else 0.0
+    factor_group(lo, di, up, a, c, ib, e, count)
 
 
 @njit(cache=True)
@@ -201,7 +129,7 @@ def fp_march(left, right, m0, dx, dt, nu, periodic, m):
         count = min(GROUP, N - n)
         _factor_levels(left, right, n, count, dx, dt, nu, lo, di, up, c, ib, a, e)
         for j in range(count):
-            thomas_ht(c[j], ib[j], e[j], m[n + j], m[n + j + 1])
+            thomas_ht(a[j], c[j], ib[j], e[j], m[n + j], m[n + j + 1])
 
 
 @njit(cache=True)
@@ -227,6 +155,18 @@ def newton_arrays(left, right, dleft, dright, m_next, dx, dt, nu, periodic, out)
 
 
 @njit(cache=True)
+def _level_residual(un, nxt, fn, value, dx, dt, nu, periodic, R):
+    """R = dt times the residual of one level of the HJB (the end nodes apart: the interior
+    loop has no branch and vectorises)."""
+    nx = un.size
+    for i in (0, nx - 1):
+        R[i] = dt * ((un[i] - nxt[i]) / dt - nu * _laplacian_at(un, i, nx, dx, periodic) + value[i] - fn[i])
+    for i in range(1, nx - 1):
+        lap = ((un[i + 1] - un[i]) - (un[i] - un[i - 1])) / (dx * dx)
+        R[i] = dt * ((un[i] - nxt[i]) / dt - nu * lap + value[i] - fn[i])
+
+
+@njit(cache=True)
 def hjb_march(kind, param, f, g, u_init, has_init, dx, dt, nu, periodic, tol, max_iterations, u):
     """Solve the implicit upwind HJB backward for the cost f (N, nx) and terminal g (nx,) into u (N+1, nx).
 
@@ -242,6 +182,9 @@ def hjb_march(kind, param, f, g, u_init, has_init, dx, dt, nu, periodic, tol, ma
     R = np.empty(nx)
     left = np.empty(nx)
     right = np.empty(nx)
+    value = np.empty(nx)
+    dleft = np.empty(nx)
+    dright = np.empty(nx)
     delta = np.empty(nx)
     work = np.empty(10 * nx)
     umax = 0.0
@@ -261,13 +204,12 @@ def hjb_march(kind, param, f, g, u_init, has_init, dx, dt, nu, periodic, tol, ma
                 un[i] = nxt[i] + (u_init[n, i] - u_init[n + 1, i] if has_init else 0.0)
         it = 0
         while True:
+            upwind_row(kind, param, un, dx, periodic, value, left, right, dleft, dright)
+            _level_residual(un, nxt, fn, value, dx, dt, nu, periodic, R)
             err = 0.0
             total = 0.0  # (max() would skip a NaN; a sum carries it)
             level = 0.0  # max |U| of this iterate (not of earlier ones: they may overshoot)
             for i in range(nx):
-                a, b = one_sided(un, i, nx, dx, periodic)
-                value, left[i], right[i], _, _ = hamiltonian_point(kind, param, a, b)
-                R[i] = dt * ((un[i] - nxt[i]) / dt - nu * _laplacian_at(un, i, nx, dx, periodic) + value - fn[i])
                 err = max(err, abs(R[i]))
                 total += R[i] + un[i]
                 level = max(level, abs(un[i]))

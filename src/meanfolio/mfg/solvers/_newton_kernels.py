@@ -34,7 +34,8 @@ from numba import njit
 
 from meanfolio._vector_kernels import vdot
 
-from ..schemes._march import FAST, h_pair, solve_level, thomas_h, thomas_ht
+from ..schemes._march import h_pair, solve_level
+from ..schemes._thomas import FAST, thomas_h, thomas_ht
 
 
 @njit(cache=True)
@@ -152,7 +153,7 @@ def fp_sweep(ops, rM, with_r, zU, with_b, zM, y, out, couple):
         if c.size == 0:
             solve_level(left[n], right[n], scal[0], scal[1], scal[2], True, True, b, zM[n], work)
         else:
-            thomas_ht(c[n], ib[n], e[n], b, zM[n])
+            thomas_ht(ops[0][n], c[n], ib[n], e[n], b, zM[n])
         if couple != 0.0:
             _coupled(ops, n, zU[n], zM[n], y[n], couple, out[n], with_b)
 

@@ -230,8 +230,11 @@ def newton(
         np.multiply(p.rh.reshape(-1), -dt, out=rhs[:size])
         np.multiply(p.rf.reshape(-1), -dt, out=rhs[size:])
         # Inexact Newton: solve loosely far away, tightly near the solution so
-        # the final steps stay quadratic.
-        rtol = min(1e-2, max(1e-10, 0.1 * p.res))
+        # the final steps stay quadratic, but never tighter than the stopping test
+        # needs: the linear part of the next residual is at most about
+        # sqrt(2) rtol res, so rtol = 0.1 tol / res lands it below tol / 7
+        # (Eisenstat & Walker 1996's safeguard against over-solving).
+        rtol = forcing_term(p.res, log.tolerance)
         solve = checked_solve(problem, ops, rhs, rtol)
         ops = rhs = None  # released: the problem may reuse their memory in the next step
         log.linear_iterations.append(solve.iterations)
@@ -259,6 +262,12 @@ def newton(
     if stats.failure is not None and not log.converged:
         log.message = f"not converged: {stats.failure}; the iterate with the lowest residual is returned"
     return stats
+
+
+def forcing_term(res: float, tolerance: float) -> float:
+    """Relative tolerance of the linear solve at a residual ``res``: ``0.1 res`` (quadratic
+    convergence), at most 1e-2, at least 1e-10 and at least ``0.1 tolerance / res``."""
+    return min(1e-2, max(1e-10, 0.1 * res, 0.1 * tolerance / res if res > 0.0 else 0.0))
 
 
 def _stagnated(merits: list[float], missed: int, res: float, window: int) -> str | None:
