@@ -180,3 +180,48 @@ def test_gmres_restarted_and_long_cycles_solve_the_system(lq_problem_operator, r
         assert its == _newton_kernels.STORED + 2
     true_rel = np.linalg.norm(b - J @ x) / np.linalg.norm(b)
     assert true_rel <= max(1e-11, 1.01 * rel) and rel <= max(1e-11, 1.01 * true_rel)
+
+
+def test_level_parallel_kernels_give_the_same_bits_on_any_thread_count(lq_problem_operator):
+    # upwind terms, residuals, Newton's factors and the true residual run one level per
+    # parallel iteration: on 1 and 2 threads they equal the serial kernels bit for bit
+    import numba
+
+    from meanfolio._parallel import numba_threads
+    from meanfolio.mfg.schemes import _kernels, _march
+
+    rng = np.random.default_rng(5)
+    N, nx = 37, 23
+    u, m = rng.normal(size=(N + 1, nx)), rng.random((N + 1, nx))
+    f = rng.normal(size=(N, nx))
+    dx, dt, nu = 0.1, 0.02, 0.3
+    serial = [np.empty((N, nx)) for _ in range(5)]
+    _kernels.upwind_split(0, 0.0, u[:-1].copy(), dx, False, *serial)
+    rh, rf = np.empty((N, nx)), np.empty((N, nx))
+    _kernels.mfg_residuals(u, m, serial[0], serial[1], serial[2], f, dx, dt, nu, False, rh, rf)
+    ops, size = lq_problem_operator
+    x, b = rng.normal(size=size), rng.normal(size=size)
+    want = b - _dense_operator(ops, size) @ x
+    for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
+        with numba_threads(threads):
+            par = [np.empty((N, nx)) for _ in range(5)]
+            _kernels.upwind_split_parallel(0, 0.0, u[:-1].copy(), dx, False, *par)
+            for a, c in zip(par, serial, strict=True):
+                np.testing.assert_array_equal(a, c)
+            ph, pf = np.empty((N, nx)), np.empty((N, nx))
+            _kernels.mfg_residuals_parallel(u, m, serial[0], serial[1], serial[2], f, dx, dt, nu, False, ph, pf)
+            np.testing.assert_array_equal(ph, rh)
+            np.testing.assert_array_equal(pf, rf)
+            factors = np.empty((6, N, nx))
+            _march.newton_arrays(serial[1], serial[2], serial[3], serial[4], m[1:].copy(), dx, dt, nu, False, factors)
+            if threads == 1:
+                first = factors.copy()
+            np.testing.assert_array_equal(factors, first)
+            out = np.empty(size)
+            squares = _newton_kernels.newton_residual(ops, x, b, out)
+            np.testing.assert_allclose(out, want, rtol=1e-12, atol=1e-12)
+            assert squares == pytest.approx(want @ want, rel=1e-12)
+            if threads == 1:
+                first_out, first_squares = out.copy(), squares
+            np.testing.assert_array_equal(out, first_out)
+            assert squares == first_squares

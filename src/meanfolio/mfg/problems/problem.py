@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from meanfolio._parallel import free_threads, numba_threads
 from meanfolio._validation import check_array, check_density
 from meanfolio._vector_kernels import vdot
 
@@ -88,6 +89,8 @@ class MFGProblem:
     _delta_work: np.ndarray | None = field(default=None, repr=False, compare=False)
     _vector_work: np.ndarray | None = field(default=None, repr=False, compare=False)
     _rhs_work: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: numba threads of the level-parallel kernels (:meth:`threads`)
+    _threads: int | None = field(default=None, init=False, repr=False, compare=False)
     #: (coupling, shape, value) of the coupling's terms that depend neither on m nor on controls
     _static_cost: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -121,7 +124,15 @@ class MFGProblem:
 
     def terms(self, u: np.ndarray) -> UpwindTerms:
         """Upwind terms of U^0..U^{N-1} (u of shape (nt, nx))."""
-        return upwind_terms(self.grid, self.hamiltonian, u[:-1])
+        return upwind_terms(self.grid, self.hamiltonian, u[:-1], self.threads())
+
+    def threads(self, renew: bool = False) -> int:
+        """Numba threads of the level-parallel kernels (upwind terms, residuals, Newton's factors
+        and products): :func:`meanfolio._parallel.free_threads`, chosen again with ``renew``
+        (once per Newton step, by :meth:`newton_operator`). The sweeps in time stay serial."""
+        if renew or self._threads is None:
+            self._threads = free_threads(self.steps * self.config.nx)
+        return self._threads
 
     def _state(self, m_next: np.ndarray, terms: UpwindTerms | None) -> CouplingState:
         N = m_next.shape[0]
@@ -158,9 +169,9 @@ class MFGProblem:
     def mass(self, m: np.ndarray) -> np.ndarray:
         return self.grid.mass(m)
 
-    def fokker_planck(self, u: np.ndarray) -> np.ndarray:
-        """The exact discrete FP density (nt, nx) of the controls of u."""
-        return solve_fokker_planck(self.grid, self.config.viscosity, self.terms(u), self.m0)
+    def fokker_planck(self, u: np.ndarray, terms: UpwindTerms | None = None) -> np.ndarray:
+        """The exact discrete FP density (nt, nx) of the controls of u (``terms``: those of u[:-1], if known)."""
+        return solve_fokker_planck(self.grid, self.config.viscosity, self.terms(u) if terms is None else terms, self.m0)
 
     def controls(self, u: np.ndarray) -> np.ndarray:
         """alpha* of the scheme at every level of u, shape (nt, nx)."""
@@ -181,9 +192,28 @@ class MFGProblem:
 
     def initial_guess(self) -> tuple[np.ndarray, np.ndarray]:
         """One best-response sweep from the frozen population m(t) = m0 (Newton's start)."""
+        return self.initial_point()[:2]
+
+    def initial_point(self) -> tuple[np.ndarray, np.ndarray, UpwindTerms]:
+        """:meth:`initial_guess` and the upwind terms of its u[:-1] (Newton evaluates it next)."""
         u, m = self.frozen_start()
         u = self.best_response(u, m)
-        return u, self.fokker_planck(u)
+        terms = self.terms(u)
+        return u, self.fokker_planck(u, terms), terms
+
+    def finish(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        """What the solver returns from Newton's last u: ``(u, m, alpha, residual)``.
+
+        m is the exact FP density of u's controls (mass to round-off, m >= 0), then
+        u[-1] = g(m[-1]) (u is changed in place), alpha the controls at every level and
+        residual the norm of the residuals of (u, m). The upwind terms of u[:-1] serve all three.
+        """
+        head = self.terms(u)
+        m = self.fokker_planck(u, head)
+        u[-1] = self.terminal_cost(m[-1])
+        last = upwind_terms(self.grid, self.hamiltonian, u[-1:])
+        rh, rf, _ = self.residual_and_terms(u, m, head)
+        return u, m, np.concatenate((head.drift, last.drift)), max(self.norm(rh), self.norm(rf))
 
     def _scratch(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
         """A work array kept on the problem and reused once nothing else refers to it.
@@ -221,18 +251,22 @@ class MFGProblem:
         rh, rf, _ = self.residual_and_terms(u, m)
         return rh, rf
 
-    def residual_and_terms(self, u: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray, UpwindTerms]:
-        """:meth:`residual` and the upwind terms of u, to reuse in :meth:`newton_operator`."""
+    def residual_and_terms(
+        self, u: np.ndarray, m: np.ndarray, terms: UpwindTerms | None = None
+    ) -> tuple[np.ndarray, np.ndarray, UpwindTerms]:
+        """:meth:`residual` and the upwind terms of u, to reuse in :meth:`newton_operator`
+        (``terms``: those of u[:-1], when the caller has them)."""
         g_T = self.terminal_cost(m[-1])
         if not np.array_equal(u[-1], g_T):  # (no copy when u already ends with g)
             u = u.copy()
             u[-1] = g_T
-        terms = self.terms(u)
+        terms = self.terms(u) if terms is None else terms
         f = self.running_cost(u, m, terms)
         rh, rf = np.empty_like(f), np.empty_like(f)
         g = self.grid
         arrays = (np.ascontiguousarray(a, dtype=np.float64) for a in (u, m, terms.value, terms.left, terms.right, f))
-        _kernels.mfg_residuals(*arrays, g.dx, g.dt, float(self.config.viscosity), g.periodic, rh, rf)
+        with numba_threads(self.threads()):
+            _kernels.mfg_residuals_parallel(*arrays, g.dx, g.dt, float(self.config.viscosity), g.periodic, rh, rf)
         return rh, rf, terms
 
     def norm(self, r: np.ndarray) -> float:
@@ -256,7 +290,8 @@ class MFGProblem:
             np.ascontiguousarray(a, dtype=np.float64) for a in (*terms_arrays(terms), m[1:])
         )
         arrays = self._scratch("_operator_work", (6, *left.shape))
-        _march.newton_arrays(left, right, dleft, dright, m_next, grid.dx, dt, nu, grid.periodic, arrays)
+        with numba_threads(self.threads(renew=True)):
+            _march.newton_arrays(left, right, dleft, dright, m_next, grid.dx, dt, nu, grid.periodic, arrays)
         static, dynamic = _split(self.coupling)
         state = self._state(m[1:], terms)
         if static and dynamic:  # terms without m or controls have no derivative: skipped

@@ -16,7 +16,7 @@ arrays of shape (N, nx) with N = nt - 1.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 
 @njit(cache=True)
@@ -126,32 +126,45 @@ def mfg_residuals(u, m, value, left, right, f, dx, dt, nu, periodic, rh, rf, wit
     """Both residuals of the upwind scheme in one pass (``hjb.hjb_residual`` and
     ``fokker_planck.fokker_planck_residual``): u, m (nt, nx); upwind terms and f (N, nx); out rh, rf (N, nx).
 
-    ``with_fp=False`` fills rh only (m and rf are not read).
-    The transport is in flux form; circular neighbours are harmless in a no-flux box because
-    left_0 = 0 and right_{nx-1} = 0 there. The end nodes are done apart so the interior loop has
-    no branch (and vectorises).
+    ``with_fp=False`` fills rh only (m and rf are not read). :func:`mfg_residuals_parallel` is
+    the same on numba's threads.
     """
-    N, nx = value.shape
-    for n in range(N):
-        un, un1 = u[n], u[n + 1]
-        rhn, vn, fn = rh[n], value[n], f[n]
-        for i in (0, nx - 1):
-            rhn[i] = (un[i] - un1[i]) / dt - nu * _laplacian_at(un, i, nx, dx, periodic) + vn[i] - fn[i]
-        for i in range(1, nx - 1):
-            lap = ((un[i + 1] - un[i]) - (un[i] - un[i - 1])) / (dx * dx)
-            rhn[i] = (un[i] - un1[i]) / dt - nu * lap + vn[i] - fn[i]
-        if not with_fp:
-            continue
-        mn, mn1, ln, rn, rfn = m[n], m[n + 1], left[n], right[n], rf[n]
-        for i in (0, nx - 1):
-            ip = i + 1 if i < nx - 1 else 0
-            im = i - 1 if i > 0 else nx - 1
-            flux = (ln[i] * mn1[i] - ln[ip] * mn1[ip] - rn[i] * mn1[i] + rn[im] * mn1[im]) / dx
-            rfn[i] = (mn1[i] - mn[i]) / dt - nu * _laplacian_at(mn1, i, nx, dx, periodic) + flux
-        for i in range(1, nx - 1):
-            flux = (ln[i] * mn1[i] - ln[i + 1] * mn1[i + 1] - rn[i] * mn1[i] + rn[i - 1] * mn1[i - 1]) / dx
-            lap = ((mn1[i + 1] - mn1[i]) - (mn1[i] - mn1[i - 1])) / (dx * dx)
-            rfn[i] = (mn1[i] - mn[i]) / dt - nu * lap + flux
+    for n in range(value.shape[0]):
+        _residuals_level(n, u, m, value, left, right, f, dx, dt, nu, periodic, rh, rf, with_fp)
+
+
+@njit(cache=True, parallel=True)
+def mfg_residuals_parallel(u, m, value, left, right, f, dx, dt, nu, periodic, rh, rf):
+    """:func:`mfg_residuals` (both residuals), one level per parallel iteration."""
+    for n in prange(value.shape[0]):
+        _residuals_level(n, u, m, value, left, right, f, dx, dt, nu, periodic, rh, rf, True)
+
+
+@njit(cache=True)
+def _residuals_level(n, u, m, value, left, right, f, dx, dt, nu, periodic, rh, rf, with_fp):
+    """Level n of :func:`mfg_residuals`. The transport is in flux form; circular neighbours are
+    harmless in a no-flux box because left_0 = 0 and right_{nx-1} = 0 there. The end nodes are
+    done apart so the interior loop has no branch (and vectorises)."""
+    nx = value.shape[1]
+    un, un1 = u[n], u[n + 1]
+    rhn, vn, fn = rh[n], value[n], f[n]
+    for i in (0, nx - 1):
+        rhn[i] = (un[i] - un1[i]) / dt - nu * _laplacian_at(un, i, nx, dx, periodic) + vn[i] - fn[i]
+    for i in range(1, nx - 1):
+        lap = ((un[i + 1] - un[i]) - (un[i] - un[i - 1])) / (dx * dx)
+        rhn[i] = (un[i] - un1[i]) / dt - nu * lap + vn[i] - fn[i]
+    if not with_fp:
+        return
+    mn, mn1, ln, rn, rfn = m[n], m[n + 1], left[n], right[n], rf[n]
+    for i in (0, nx - 1):
+        ip = i + 1 if i < nx - 1 else 0
+        im = i - 1 if i > 0 else nx - 1
+        flux = (ln[i] * mn1[i] - ln[ip] * mn1[ip] - rn[i] * mn1[i] + rn[im] * mn1[im]) / dx
+        rfn[i] = (mn1[i] - mn[i]) / dt - nu * _laplacian_at(mn1, i, nx, dx, periodic) + flux
+    for i in range(1, nx - 1):
+        flux = (ln[i] * mn1[i] - ln[i + 1] * mn1[i + 1] - rn[i] * mn1[i] + rn[i - 1] * mn1[i - 1]) / dx
+        lap = ((mn1[i + 1] - mn1[i]) - (mn1[i] - mn1[i - 1])) / (dx * dx)
+        rfn[i] = (mn1[i] - mn[i]) / dt - nu * lap + flux
 
 
 # ---------------------------------------------------------------------------
@@ -204,6 +217,13 @@ def one_sided(u, i, nx, dx, periodic):
 def upwind_split(kind, param, u, dx, periodic, value, left, right, dleft, dright):
     """Fill the five (rows, nx) outputs from u of shape (rows, nx), row by row (:func:`upwind_row`)."""
     for r in range(u.shape[0]):
+        upwind_row(kind, param, u[r], dx, periodic, value[r], left[r], right[r], dleft[r], dright[r])
+
+
+@njit(cache=True, parallel=True)
+def upwind_split_parallel(kind, param, u, dx, periodic, value, left, right, dleft, dright):
+    """:func:`upwind_split`, one row per parallel iteration."""
+    for r in prange(u.shape[0]):
         upwind_row(kind, param, u[r], dx, periodic, value[r], left[r], right[r], dleft[r], dright[r])
 
 

@@ -18,7 +18,7 @@ level at a time and solve it while the level is in cache:
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from ._kernels import _laplacian_at, solve_tridiagonal, upwind_row
 from ._thomas import GROUP, factor_group, thomas_factor, thomas_h, thomas_ht
@@ -132,26 +132,27 @@ def fp_march(left, right, m0, dx, dt, nu, periodic, m):
             thomas_ht(a[j], c[j], ib[j], e[j], m[n + j], m[n + j + 1])
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def newton_arrays(left, right, dleft, dright, m_next, dx, dt, nu, periodic, out):
     """Fill ``out`` (6, N, nx) with (a, c, ib, e, P, Q) of Newton's operator (``_newton_kernels``):
-    the Thomas factors of every H (:func:`thomas_factor`; not on a periodic grid, whose cyclic
-    blocks the sweeps solve as they pass) and P = dt dleft M / dx^2, Q = dt dright M / dx^2 of the
-    FP's derivative in U."""
+    the Thomas factors of every H (``_thomas``; not on a periodic grid, whose cyclic blocks the
+    sweeps solve as they pass) and P = dt dleft M / dx^2, Q = dt dright M / dx^2 of the FP's
+    derivative in U. Levels are independent: one parallel loop over groups of GROUP levels
+    (run it under ``meanfolio._parallel.numba_threads``)."""
     N, nx = left.shape
     a, c, ib, e, P, Q = out[0], out[1], out[2], out[3], out[4], out[5]
     k = dt / (dx * dx)
-    for n in range(N):
-        for i in range(nx):
-            P[n, i] = k * (dleft[n, i] * m_next[n, i])
-            Q[n, i] = k * (dright[n, i] * m_next[n, i])
-    if periodic:
-        return
-    lo, di, up = np.empty((GROUP, nx)), np.empty((GROUP, nx)), np.empty((GROUP, nx))
-    for n in range(0, N, GROUP):
+    for g in prange((N + GROUP - 1) // GROUP):
+        n = g * GROUP
         count = min(GROUP, N - n)
-        s = slice(n, n + count)
-        _factor_levels(left, right, n, count, dx, dt, nu, lo, di, up, c[s], ib[s], a[s], e[s])
+        for j in range(n, n + count):
+            for i in range(nx):
+                P[j, i] = k * (dleft[j, i] * m_next[j, i])
+                Q[j, i] = k * (dright[j, i] * m_next[j, i])
+        if not periodic:
+            lo, di, up = np.empty((GROUP, nx)), np.empty((GROUP, nx)), np.empty((GROUP, nx))
+            s = slice(n, n + count)
+            _factor_levels(left, right, n, count, dx, dt, nu, lo, di, up, c[s], ib[s], a[s], e[s])
 
 
 @njit(cache=True)

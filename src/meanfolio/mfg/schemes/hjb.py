@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from meanfolio._parallel import numba_threads
 from meanfolio._validation import check_array
 
 from ..grid import Grid1D
@@ -23,18 +24,22 @@ from ._shapes import checked_shape
 __all__ = ["diffusion_operator", "hjb_operator", "hjb_residual", "solve_hjb", "upwind_terms"]
 
 
-def upwind_terms(grid: Grid1D, hamiltonian: Hamiltonian, u: np.ndarray) -> UpwindTerms:
+def upwind_terms(grid: Grid1D, hamiltonian: Hamiltonian, u: np.ndarray, threads: int = 1) -> UpwindTerms:
     """Upwind split Hamiltonian at every node of ``u`` (shape (..., nx)).
 
-    Built-in Hamiltonians go through one compiled pass; custom ones through
-    their vectorised methods (``hamiltonians.upwind``).
+    Built-in Hamiltonians go through one compiled pass (rows split over ``threads``
+    numba threads); custom ones through their vectorised methods (``hamiltonians.upwind``).
     """
     if hamiltonian.kernel is None:
         return upwind(hamiltonian, grid.x, grid.backward_difference(u), grid.forward_difference(u))
     kind, param = hamiltonian.kernel
     u2 = np.ascontiguousarray(u, dtype=np.float64).reshape(-1, u.shape[-1])
     out = [np.empty_like(u2) for _ in range(5)]
-    _kernels.upwind_split(kind, float(param), u2, grid.dx, grid.periodic, *out)
+    if threads > 1:
+        with numba_threads(threads):
+            _kernels.upwind_split_parallel(kind, float(param), u2, grid.dx, grid.periodic, *out)
+    else:
+        _kernels.upwind_split(kind, float(param), u2, grid.dx, grid.periodic, *out)
     return UpwindTerms(*(o.reshape(u.shape) for o in out))
 
 

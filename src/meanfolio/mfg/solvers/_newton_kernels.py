@@ -30,7 +30,7 @@ term), and scal = (dx, dt, nu, periodic).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from meanfolio._vector_kernels import vdot
 
@@ -161,6 +161,14 @@ def fp_sweep(ops, rM, with_r, zU, with_b, zM, y, out, couple):
 @njit(cache=True)
 def newton_matvec(ops, v, out):
     """out = J v for the operator ``ops`` (see the module docstring)."""
+    N = ops[4].shape[0]
+    for n in range(N):
+        _matvec_level(ops, n, v, out)
+
+
+@njit(cache=True)
+def _matvec_level(ops, n, v, out):
+    # level n of J v: the HJB row n and the FP row n (they read levels n - 1, n, n + 1 of v)
     left, right, P, Q, scal = ops[4], ops[5], ops[6], ops[7], ops[16]
     dx, dt, nu, periodic = scal[0], scal[1], scal[2], scal[3] != 0.0
     N, nx = left.shape
@@ -168,21 +176,35 @@ def newton_matvec(ops, v, out):
     dM = v[N * nx :].reshape(N, nx)
     oU = out[: N * nx].reshape(N, nx)
     oM = out[N * nx :].reshape(N, nx)
-    for n in range(N):
-        h_pair(left[n], right[n], dx, dt, nu, periodic, dU[n], dM[n], oU[n], oM[n])
-        if n < N - 1:
-            _axpy(-1.0, dU[n + 1], oU[n])
-        _coupled(ops, n, dU[n], dM[n], oU[n], -1.0, oU[n])
-        if n > 0:
-            _axpy(-1.0, dM[n - 1], oM[n])
-        _b_apply(P[n], Q[n], dU[n], oM[n], 1.0)
+    h_pair(left[n], right[n], dx, dt, nu, periodic, dU[n], dM[n], oU[n], oM[n])
+    if n < N - 1:
+        _axpy(-1.0, dU[n + 1], oU[n])
+    _coupled(ops, n, dU[n], dM[n], oU[n], -1.0, oU[n])
+    if n > 0:
+        _axpy(-1.0, dM[n - 1], oM[n])
+    _b_apply(P[n], Q[n], dU[n], oM[n], 1.0)
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def newton_residual(ops, x, b, out):
-    """out = b - J x (the true residual of a linear solve, without a temporary); returns |out|^2."""
-    newton_matvec(ops, x, out)
-    return _residual_squares(b, out)
+    """out = b - J x (the true residual of a linear solve, without a temporary); returns |out|^2.
+
+    One level per parallel iteration (run it under ``meanfolio._parallel.numba_threads``); the
+    squares are summed per level, then the levels in order: the same bits on any thread count.
+    """
+    N, nx = ops[4].shape
+    squares = np.empty(N)
+    for n in prange(N):
+        _matvec_level(ops, n, x, out)
+        s = 0.0
+        for half in (0, N * nx):  # the HJB row n and the FP row n
+            lo = half + n * nx
+            s += _residual_squares(b[lo : lo + nx], out[lo : lo + nx])
+        squares[n] = s
+    total = 0.0
+    for n in range(N):
+        total += squares[n]
+    return total
 
 
 @njit(cache=True, fastmath={"reassoc", "contract"})

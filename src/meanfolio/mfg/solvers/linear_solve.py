@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from meanfolio._parallel import numba_threads
 from meanfolio._vector_kernels import vdot
 
 from . import _newton_kernels
@@ -62,7 +63,8 @@ def _residual(problem, ops, rhs: np.ndarray, x: np.ndarray) -> tuple[np.ndarray,
         r = rhs - problem.matvec(ops, x)
         return r, _norm(r)
     out = problem._scratch("_vector_work", (x.size,)) if hasattr(problem, "_scratch") else np.empty(x.size)
-    squares = _newton_kernels.newton_residual(ops, np.ascontiguousarray(x, dtype=np.float64), rhs, out)
+    with numba_threads(problem.threads() if hasattr(problem, "threads") else 1):
+        squares = _newton_kernels.newton_residual(ops, np.ascontiguousarray(x, dtype=np.float64), rhs, out)
     return out, float(np.sqrt(squares))
 
 

@@ -86,11 +86,13 @@ class _Point:
     res: float
 
 
-def _evaluate(problem, u: np.ndarray, m: np.ndarray, owned: bool = False) -> _Point:
-    """The point (u, m) with u[-1] = g(m[-1]); ``owned``: u is a fresh array that may be changed."""
+def _evaluate(problem, u: np.ndarray, m: np.ndarray, owned: bool = False, terms=None) -> _Point:
+    """The point (u, m) with u[-1] = g(m[-1]); ``owned``: u is a fresh array that may be changed;
+    ``terms``: the upwind terms of u[:-1] when known (1D)."""
     u = u if owned else u.copy()
     u[-1] = problem.terminal_cost(m[-1])
-    rh, rf, terms = problem.residual_and_terms(u, m)
+    known = () if terms is None else (terms,)
+    rh, rf, terms = problem.residual_and_terms(u, m, *known)
     nh, nf = problem.norm(rh), problem.norm(rf)
     return _Point(u, m, rh, rf, terms, float(np.hypot(nh, nf)), max(nh, nf))
 
@@ -168,15 +170,18 @@ def _sweep(problem, p: _Point) -> _Point | None:
 
 
 def _start(problem, initial):
+    """Newton's first point: ``(u, m, terms)``, terms the upwind terms of u[:-1] if the problem made them."""
     if initial is None:
-        return problem.initial_guess()
+        if hasattr(problem, "initial_point"):
+            return problem.initial_point()
+        return (*problem.initial_guess(), None)
     u, m = (np.array(a, dtype=np.float64) for a in initial)
     if u.shape != (problem.config.nt, *problem.m0.shape) or m.shape != u.shape:
         raise ValueError(
             f"initial has shapes {u.shape}, {m.shape} which is not allowed: "
             f"expected two arrays of shape {(problem.config.nt, *problem.m0.shape)}"
         )
-    return u, m
+    return u, m, None
 
 
 def newton(
@@ -206,8 +211,8 @@ def newton(
     """
     stats = NewtonStats()
     dt, N = problem.grid.dt, problem.steps
-    u, m = _start(problem, initial)
-    p = _evaluate(problem, u, m)
+    u, m, terms = _start(problem, initial)
+    p = _evaluate(problem, u, m, terms=terms)
     shape = (N, *u.shape[1:])
     size = int(np.prod(shape))
     merits: list[float] = []
