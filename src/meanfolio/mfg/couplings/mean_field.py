@@ -17,6 +17,12 @@ from .base import Coupling, CouplingJacobian, _axes, _zeros
 __all__ = ["MarketImpact", "MeanInteraction", "MeanTracking"]
 
 
+def _mean(state, z: np.ndarray) -> np.ndarray:
+    """dx sum_i m_i z_i at each level, shape (N, 1): the population's mean of z. A
+    matrix-vector product (no (N, nx) temporary, unlike ``(m * z).sum(-1)``)."""
+    return (state.m @ z)[:, None] * state.dx
+
+
 @dataclass(frozen=True)
 class MeanTracking(Coupling):
     r"""Herding toward the mean: the non-local cost :math:`\tfrac{q}{2} (x - \bar m)^2`.
@@ -57,7 +63,7 @@ class MeanTracking(Coupling):
     def value(self, state):
         out = None
         for z in _axes(state):
-            zbar = (state.m * z).sum(axis=-1, keepdims=True) * state.dx
+            zbar = _mean(state, z)
             term = np.subtract(z, zbar)  # 0.5 q (z - zbar)^2 in place, the same operations
             np.power(term, 2, out=term)
             term *= 0.5 * self.q
@@ -67,8 +73,10 @@ class MeanTracking(Coupling):
     def jacobian(self, state):
         pairs = []
         for z in _axes(state):
-            zbar = (state.m * z).sum(axis=-1, keepdims=True) * state.dx
-            pairs.append((-self.q * (z - zbar), np.broadcast_to(z * state.dx, state.m.shape).copy()))
+            c = np.subtract(_mean(state, z), z)  # -q (z - zbar), one new array
+            c *= self.q
+            # w = z dx at every level: a read-only broadcast view (the 1D solver keeps one row)
+            pairs.append((c, np.broadcast_to(z * state.dx, state.m.shape)))
         return CouplingJacobian(_zeros(state), dm_lowrank=pairs)
 
 
@@ -104,7 +112,7 @@ class MeanInteraction(Coupling):
     def value(self, state):
         out = _zeros(state)
         for z in _axes(state):
-            out += self.lam * z * (state.m * z).sum(axis=-1, keepdims=True) * state.dx
+            out += self.lam * z * _mean(state, z)
         return out
 
     def jacobian(self, state):

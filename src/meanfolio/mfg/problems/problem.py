@@ -301,7 +301,7 @@ class MFGProblem:
         else:
             jac = self.coupling.jacobian(state)
         # no local term (e.g. MeanTracking): cdiag (N, 0), which the kernels skip
-        cdiag, CM, WM, CU, WU = _stack(jac, dt, self.steps, grid.nx, local_or_empty=True)
+        cdiag, CM, WM, CU, WU = _stack(jac, dt, self.steps, grid.nx, local_or_empty=True, shared_rows=True)
         gjac = self.terminal.jacobian(self._terminal_state(m[-1]))
         gdiag, gC, gW, _, _ = _stack(gjac, 1.0, 1, grid.nx)
         scal = np.array([grid.dx, dt, nu, float(grid.periodic)])
@@ -339,21 +339,28 @@ def _as_terminal(terminal, grid: Grid1D) -> Coupling:
     return terminal
 
 
-def _stack(jac: CouplingJacobian, scale: float, N: int, nx: int, local_or_empty: bool = False):
+def _stack(
+    jac: CouplingJacobian, scale: float, N: int, nx: int, local_or_empty: bool = False, shared_rows: bool = False
+):
     """Pack a CouplingJacobian into C-contiguous arrays: diag (N, nx), C/W (N, K, nx); with
-    ``local_or_empty``, diag (N, 0) when it is all zero."""
+    ``local_or_empty``, diag (N, 0) when it is all zero; with ``shared_rows``, W of shape
+    (1, K, nx) when every w is the same at all levels (a broadcast view, e.g. ``MeanTracking``'s
+    x dx): the 1D kernels then read one row instead of N (a pass over memory less per product)."""
 
     def pack(pairs):
         if not pairs:
             z = np.zeros((N, 0, nx))
             return z, z.copy()
-        if len(pairs) == 1:  # no stacking copy
-            c, w = pairs[0]
-            C = np.ascontiguousarray(scale * c).reshape(N, 1, nx)
-            return C, np.ascontiguousarray(w, dtype=np.float64).reshape(N, 1, nx)
-        C = np.ascontiguousarray(np.stack([scale * c for c, _ in pairs], axis=1))
-        W = np.ascontiguousarray(np.stack([w for _, w in pairs], axis=1))
-        return C, W
+        ws = [w for _, w in pairs]
+        if shared_rows and all(w.ndim == 2 and w.shape[0] == N and w.strides[0] == 0 for w in ws):
+            W = np.ascontiguousarray(np.stack([w[0] for w in ws]), dtype=np.float64).reshape(1, len(ws), nx)
+        elif len(pairs) == 1:  # no stacking copy
+            W = np.ascontiguousarray(ws[0], dtype=np.float64).reshape(N, 1, nx)
+        else:
+            W = np.ascontiguousarray(np.stack(ws, axis=1))
+        if len(pairs) == 1:
+            return np.ascontiguousarray(scale * pairs[0][0]).reshape(N, 1, nx), W
+        return np.ascontiguousarray(np.stack([scale * c for c, _ in pairs], axis=1)), W
 
     CM, WM = pack(jac.dm_lowrank)
     CU, WU = pack(jac.du_lowrank)

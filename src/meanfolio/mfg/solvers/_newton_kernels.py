@@ -19,7 +19,8 @@ C_M = diag + sum_k c_k w_k^T, C_U = sum_k c_k w_k^T: the non-local couplings
 enter as rank-one terms so nothing dense is ever formed.
 
 ``ops`` (built by ``MFGProblem.newton_operator``) is the tuple
-``(a, c, ib, e, left, right, P, Q, cdiag, CM, WM, CU, WU, gdiag, gC, gW, scal)``:
+``(a, c, ib, e, left, right, P, Q, cdiag, CM, WM, CU, WU, gdiag, gC, gW, scal)`` (WM, WU of
+shape (1, K, nx) when their rows are the same at every level):
 a, c, ib, e the Thomas factors of ``_march.newton_arrays`` (empty on a periodic
 grid, whose cyclic blocks are solved by Sherman-Morrison as the sweep
 passes), left/right the upwind terms, P = dt dleft M / dx^2 and
@@ -96,12 +97,14 @@ def _coupled(ops, n, zU, zM, y, couple, out, with_u=True):
     nx = out.size
     last = n == N - 1
     # the dot products first (y may be out)
+    wM = WM[n] if WM.shape[0] > 1 else WM[0]  # (W of shape (1, K, nx): the same row at every level)
+    wU = WU[n] if WU.shape[0] > 1 else WU[0]
     sM = np.empty(CM.shape[1])
     for k in range(sM.size):
-        sM[k] = couple * vdot(WM[n, k], zM)
+        sM[k] = couple * vdot(wM[k], zM)
     sU = np.empty(CU.shape[1] if with_u else 0)
     for k in range(sU.size):
-        sU[k] = couple * vdot(WU[n, k], zU)
+        sU[k] = couple * vdot(wU[k], zU)
     sG = np.empty(gC.shape[0] if last else 0)
     for k in range(sG.size):
         sG[k] = couple * vdot(gW[k], zM)
