@@ -8,6 +8,7 @@ from meanfolio.mfg.schemes import _kernels
 from meanfolio.mfg.solvers import _newton_kernels
 
 from .conftest import dense_operator as _dense_operator
+from .conftest import grid_of, lq_config
 
 
 def _dense(lo, di, up):
@@ -225,3 +226,30 @@ def test_level_parallel_kernels_give_the_same_bits_on_any_thread_count(lq_proble
                 first_out, first_squares = out.copy(), squares
             np.testing.assert_array_equal(out, first_out)
             assert squares == first_squares
+
+
+def test_spare_arrays_are_reused_only_when_nothing_refers_to_them(lq):
+    # the pool behind upwind terms, residuals and trial points: an array still held (directly
+    # or through a view) is never handed out again; a released one is
+    from meanfolio.mfg import MFGProblem
+
+    config = lq_config(30, 12)
+    x = grid_of(config).x
+    problem = MFGProblem.create(config, lq.m0(x), lq.coupling(), terminal=lq.terminal(x))
+    u, m = problem.initial_guess()
+    held = problem.terms(u)
+    snapshot = [a.copy() for a in (held.value, held.left, held.right, held.dleft, held.dright)]
+    rh, rf, other = problem.residual_and_terms(u + 0.3, m)  # new terms and residuals while held lives
+    for a, b in zip((held.value, held.left, held.right, held.dleft, held.dright), snapshot, strict=True):
+        np.testing.assert_array_equal(a, b)
+    ids = {id(a.base) for a in (held.value, held.left, held.right, held.dleft, held.dright, other.value)}
+    assert len(ids) == 6 and id(rh) != id(rf)
+    view = rh[2:]
+    base = id(rh)
+    del rh, rf, other
+    taken = [problem._spare(view.base.shape) for _ in range(len(problem._spares) + 1)]
+    assert base not in {id(a) for a in taken}  # rh is still seen through ``view``
+    del view, taken
+    pool = {id(a) for a in problem._spares}
+    reused = problem._spare(held.value.shape)
+    assert id(reused) in pool  # released arrays come back instead of new memory

@@ -24,17 +24,20 @@ from ._shapes import checked_shape
 __all__ = ["diffusion_operator", "hjb_operator", "hjb_residual", "solve_hjb", "upwind_terms"]
 
 
-def upwind_terms(grid: Grid1D, hamiltonian: Hamiltonian, u: np.ndarray, threads: int = 1) -> UpwindTerms:
+def upwind_terms(
+    grid: Grid1D, hamiltonian: Hamiltonian, u: np.ndarray, threads: int = 1, out: list[np.ndarray] | None = None
+) -> UpwindTerms:
     """Upwind split Hamiltonian at every node of ``u`` (shape (..., nx)).
 
     Built-in Hamiltonians go through one compiled pass (rows split over ``threads``
-    numba threads); custom ones through their vectorised methods (``hamiltonians.upwind``).
+    numba threads; ``out``: five arrays shaped like u to fill); custom ones through their
+    vectorised methods (``hamiltonians.upwind``).
     """
     if hamiltonian.kernel is None:
         return upwind(hamiltonian, grid.x, grid.backward_difference(u), grid.forward_difference(u))
     kind, param = hamiltonian.kernel
     u2 = np.ascontiguousarray(u, dtype=np.float64).reshape(-1, u.shape[-1])
-    out = [np.empty_like(u2) for _ in range(5)]
+    out = [np.empty_like(u2) for _ in range(5)] if out is None else [o.reshape(u2.shape) for o in out]
     if threads > 1:
         with numba_threads(threads):
             _kernels.upwind_split_parallel(kind, float(param), u2, grid.dx, grid.periodic, *out)

@@ -107,8 +107,8 @@ def _line_search(problem, p: _Point, du, dm, eta: float) -> tuple[float, _Point]
     step = 1.0
     while step >= LINE_SEARCH_MIN_STEP:
         # (new arrays written in one pass each: the same sums as a copy followed by +=)
-        u = np.empty_like(p.u)
-        m = np.empty_like(p.m)
+        spare = problem._spare if hasattr(problem, "_spare") else np.empty
+        u, m = spare(p.u.shape), spare(p.m.shape)
         u[-1] = p.u[-1]
         m[0] = p.m[0]
         if step == 1.0:
