@@ -1,8 +1,9 @@
 """Benchmark: the 2D MFG solver on an idle and on a loaded machine, by thread setting.
 
 Game of ``mfg_2d.py`` (50x50 and 100x100, 50 time steps), and the 1D LQ game
-of ``mfg.md`` on a 2000 x 1000 grid (the 1D solver is single-threaded: one
-row, idle vs loaded, goal 0.35 s idle). Thread settings of the 2D solver:
+of ``mfg.md`` on a 2000 x 1000 grid (one row, idle vs loaded, goal 0.35 s
+idle; the 1D solver runs its level-by-level kernels on the free cores and its
+sweeps in time on one). Thread settings of the 2D solver:
 
 - "default": the solver picks the numba threads of each linear solve from
   the cores that are free (``meanfolio._parallel.free_threads``);
@@ -39,6 +40,7 @@ from _runner import Report, best_time  # noqa: E402
 from meanfolio import _parallel  # noqa: E402
 from meanfolio.mfg import solve_mfg
 from meanfolio.mfg.examples import lq_example  # noqa: E402
+from meanfolio.mfg.problems import problem as problem1d
 from meanfolio.mfg.problems import problem2d
 from mfg_2d import game  # noqa: E402
 
@@ -72,8 +74,13 @@ def _choice(work=None):
 
 
 def measure(n: int, mode: str, repeat: int) -> dict:
+    """The 2D game of size n with the threads of ``mode``."""
     config, m0, f, g = game(n)
-    run = functools.partial(solve_mfg, config, m0, f, terminal=g)
+    return timed(functools.partial(solve_mfg, config, m0, f, terminal=g), mode, repeat)
+
+
+def timed(run, mode: str, repeat: int) -> dict:
+    """Best of ``repeat`` runs with the threads of ``mode`` (see MODES), the threads chosen and the CPU time."""
     CHOSEN.clear()
     FORCED[0] = MODES[mode]
     cpu = time.process_time()
@@ -87,6 +94,7 @@ def measure(n: int, mode: str, repeat: int) -> dict:
 def main() -> None:
     report = Report("mfg_load")
     problem2d.free_threads = _choice
+    problem1d.free_threads = _choice
     for n in (50, 100):  # compile and warm up
         config, m0, f, g = game(n)
         solve_mfg(config, m0, f, terminal=g)
@@ -95,19 +103,23 @@ def main() -> None:
     results = {}
     for state in ("idle", "loaded"):
         with busy_loop() if state == "loaded" else contextlib.nullcontext():
-            cpu = time.process_time()
-            wall, sol = best_time(lq_1d, repeat=5, warmup=False)
-            results[state, "1d"] = {"wall": wall, "cpu": (time.process_time() - cpu) / 5, "sol": sol,
-                                    "load": os.getloadavg()[0]}  # fmt: skip
+            for mode in ("default", "1 thread"):
+                results[state, "1d", mode] = timed(lq_1d, mode, repeat=5)
             for n in (50, 100):
                 for mode in MODES:
                     results[state, n, mode] = measure(n, mode, repeat=3)
-    idle, loaded = results["idle", "1d"], results["loaded", "1d"]
+    idle, loaded = results["idle", "1d", "default"], results["loaded", "1d", "default"]
     report.add(
         "1D LQ 2000x1000: loaded / idle", idle["wall"], loaded["wall"], idle_cpu_s=idle["cpu"],
-        loaded_cpu_s=loaded["cpu"], load_idle=idle["load"], load_loaded=loaded["load"], goal_idle_s=0.35,
+        loaded_cpu_s=loaded["cpu"], threads_idle=idle["threads"], threads_loaded=loaded["threads"],
+        load_idle=idle["load"], load_loaded=loaded["load"], goal_idle_s=0.35,
         goal_loaded_over_idle=2.0, newton_its=idle["sol"].iterations, gmres_its=sum(idle["sol"].linear_iterations),
     )  # fmt: skip
+    for state in ("idle", "loaded"):
+        default, one = results[state, "1d", "default"], results[state, "1d", "1 thread"]
+        report.add(f"1D LQ 2000x1000 {state}: 1 thread / default", default["wall"], one["wall"],
+                   threads=default["threads"], load=default["load"],
+                   max_diff_m=float(abs(default["sol"].m - one["sol"].m).max()))  # fmt: skip
     for n in (50, 100):
         ref = results["idle", n, "1 thread"]["sol"]
         for mode in MODES:
