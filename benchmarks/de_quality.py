@@ -48,9 +48,23 @@ which ours ranks worse. ``--replicate function:D:strategy:updating`` reruns a
 case on further seeds (``--seed-start``, ``--seeds``) into "replications",
 outside the summary (done for the cases where ours was worse at p < 0.05).
 
-    python benchmarks/de_quality.py [--seeds 50] [--parts strategies,immediate,default,pilot]
+The cases of the table are not independent, and the sign test assumes they
+are: with seed s every case of the same updating and D starts from the same
+population and runs on the same counter-based key, so our runs of seed s draw
+the same dither F, indices and crossover numbers in all of them (scipy's
+generator diverges between cases after the first bound repair). Part
+"dependence" (``--dependence-seeds``, 100) reruns our side of every case on
+seeds 0..99, estimates the Spearman correlations between the cases and refers
+the count of cases where ours ranks worse to its distribution under "same
+algorithm" with that dependence (see ``dependence``); part "independent"
+reruns the deferred cases at ``--dims`` with seeds of their own per case
+(``case_seed``), so that the sign test of its summary is valid. Both go to
+their own sections of the file ("dependence", "independent_seeds").
+
+    python benchmarks/de_quality.py [--seeds 50] [--parts strategies,immediate,default,pilot,dependence,independent]
                                     [--dims 10,30] [--strategies best1bin,...] [--functions rastrigin,...]
                                     [--out FILE] [--merge FILE,FILE,...] [--replicate f:D:strategy:updating]
+                                    [--dependence-seeds 100]
 
 The committed file: ``--parts strategies --dims 10`` (two processes splitting
 the strategies), ``--parts strategies --dims 30`` (best1bin, best1exp,
@@ -58,7 +72,8 @@ currenttobest1bin; the other nine later, two processes splitting them) and
 ``--parts immediate``, each with its own ``--out``, joined with ``--parts none
 --merge ...``, and ``--parts none --replicate griewank:10:rand1exp:deferred
 --seeds 100 --seed-start 50`` (and rosenbrock:10:randtobest1bin:deferred);
-about 25 minutes of wall time on 2 shared cores, plus 19 for the nine.
+about 25 minutes of wall time on 2 shared cores, plus 19 for the nine; then
+``--parts dependence`` (10 minutes) and ``--parts independent --dims 30``.
 """
 
 from __future__ import annotations
@@ -73,7 +88,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy.optimize import differential_evolution as scipy_de
-from scipy.stats import binomtest, fisher_exact, mannwhitneyu
+from scipy.stats import binomtest, fisher_exact, mannwhitneyu, spearmanr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from meanfolio.optimize import differential_evolution  # noqa: E402
@@ -187,6 +202,78 @@ def compare(ours: np.ndarray, theirs: np.ndarray) -> dict:
     }  # fmt: skip
 
 
+def case_seed(name: str, D: int, strategy: str) -> int:
+    """First seed of a case in the independent-seeds table (``--parts independent``): no two cases share a seed."""
+    k = len(FUNCTIONS) * CLASSIC_STRATEGIES.index(strategy) + FUNCTIONS.index(name)
+    return 1_000_000 * (1 + sorted(STRATEGIES).index(D)) + 10_000 * k
+
+
+def _blocks() -> dict:
+    """The cases of the per-strategy and immediate parts grouped by (updating, D): within a group every case
+    of seed s draws our kernel key from the same generator state (same init draws), see ``dependence``."""
+    groups: dict = {}
+    for (updating, D, strategy), gens in BUDGET.items():
+        for name, g in zip(FUNCTIONS, gens, strict=True):
+            groups.setdefault((updating, D), []).append((name, strategy, g))
+    return groups
+
+
+def dependence(rows: list[dict], seeds: int, blocks: list, draws: int = 200_000) -> dict:
+    """The sign test of the summary allowing for the dependence of the cases through shared seeds.
+
+    With seed s, every case of a group (same updating and D, hence the same population size) starts from the
+    same Latin hypercube and runs on the same counter-based key: the dither F of generation g, the indices and
+    the crossover draws are the same numbers in all of them (common random numbers). scipy's generator
+    shares only the initial population: its first bound repair draws a data-dependent count of numbers, after
+    which the cases' streams differ. So our 50 values of one case are correlated with those of another case,
+    scipy's are not, and the cases' "ours ranks worse" are not independent, as the binomial sign test
+    assumes. Here our final values of every case of a group are recomputed on seeds 0..seeds-1, the Spearman
+    correlations rho between the cases estimated, and the count of cases where ours ranks worse is referred
+    to its distribution under "same algorithm" with that dependence: the Mann-Whitney statistic of a case is
+    about normal, its two halves (ours, scipy) equally variable, so two cases' statistics correlate at
+    rho / 2; counts of positive coordinates of ``draws`` normal vectors with that correlation (groups
+    independent of each other: their keys come from different generator states).
+    """
+    rng = np.random.default_rng(0)
+    table = {(r["function"], r["D"], r["strategy"], r["updating"]): r for r in rows
+             if r.get("equal_evaluations") and r["tol"] == 0 and r["seed_range"][0] == 0}  # fmt: skip
+    out, total, K = {}, np.zeros(draws, dtype=np.int64), 0
+    groups = _blocks()
+    for updating, D in blocks:
+        cases = [c for c in groups[updating, D] if (c[0], D, c[1], updating) in table]
+        vals = np.empty((len(cases), seeds))
+        for c, (name, strategy, g) in enumerate(cases):
+            f, (lo, hi), _ = CLASSIC[name]
+            for s in range(seeds):
+                vals[c, s] = differential_evolution(f, [(lo, hi)] * D, seed=s, strategy=strategy, maxiter=g,
+                                                    popsize=POPSIZE[updating], tol=0, atol=ATOL, polish=False,
+                                                    updating=updating).fun  # fmt: skip
+        rho = np.nan_to_num(np.atleast_2d(spearmanr(vals.T)[0])) if len(cases) > 1 else np.ones((1, 1))
+        np.fill_diagonal(rho, 1.0)
+        R = (rho + np.eye(len(cases))) / 2  # correlation of the cases' Mann-Whitney statistics
+        w, V = np.linalg.eigh(R)
+        Z = rng.standard_normal((draws, len(cases))) @ (V * np.sqrt(np.clip(w, 0, None))).T
+        k = np.sum(Z > 0, axis=1)
+        obs = sum(table[name, D, strategy, updating]["ours_ranks_worse"] for name, strategy, _ in cases)
+        n = len(cases)
+        off = rho[~np.eye(n, dtype=bool)]
+        out[f"{updating} D={D}"] = {
+            "cases": n, "seeds": seeds, "ours_ranks_worse": int(obs),
+            "mean_pairwise_spearman": float(off.mean()) if n > 1 else 0.0,
+            "largest_pairwise_spearman": float(off.max()) if n > 1 else 0.0,
+            "variance_inflation": float(k.var() / (n / 4)),
+            "sign_test_p_independent": float(binomtest(int(obs), n).pvalue),
+            "sign_test_p_dependent": float(np.mean(np.abs(k - n / 2) >= abs(obs - n / 2) - 1e-9)),
+        }  # fmt: skip
+        print(updating, D, out[f"{updating} D={D}"], flush=True)
+        total += k
+        K += obs
+    n = sum(v["cases"] for v in out.values())
+    out["all"] = {"cases": n, "ours_ranks_worse": int(K), "sign_test_p_independent": float(binomtest(K, n).pvalue),
+                  "sign_test_p_dependent": float(np.mean(np.abs(total - n / 2) >= abs(K - n / 2) - 1e-9))}  # fmt: skip
+    return out
+
+
 def case(name: str, D: int, strategy: str, updating: str, maxiter: int, seeds: int, popsize: int, tol: float = 0.0,
          first: int = 0) -> dict:  # fmt: skip
     f, (lo, hi), _ = CLASSIC[name]
@@ -267,12 +354,18 @@ def _order(row: dict) -> tuple:
     return row["tol"] != 0, row["updating"] != "deferred", row["D"], strategy, function
 
 
-def write(out: Path, meta: dict, rows: list[dict], replications: list[dict]) -> None:
-    """The file; ``replications`` (cases rerun on further seeds after a p < 0.05) stay out of the summary."""
+def write(out: Path, meta: dict, rows: list[dict], replications: list[dict], sections: dict) -> None:
+    """The file; ``replications`` (cases rerun on further seeds after a p < 0.05) stay out of the summary, as do
+    the ``sections`` "dependence" and "independent_seeds" (its own rows and summary)."""
     rows.sort(key=_order)
     data = {"name": "de_quality", "meta": meta, "summary": summary(rows), "rows": rows}
     if replications:
         data["replications"] = replications
+    if "dependence" in sections:
+        data["dependence"] = sections["dependence"]
+    if sections.get("independent_seeds"):
+        ind = sorted(sections["independent_seeds"], key=_order)
+        data["independent_seeds"] = {"summary": summary(ind), "rows": ind}
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(data, indent=2) + "\n")
 
@@ -288,11 +381,15 @@ def main() -> None:
     ap.add_argument("--functions", default=",".join(FUNCTIONS))
     ap.add_argument("--seed-start", type=int, default=0, help="first seed of the default part and of --replicate")
     ap.add_argument("--replicate", default="", help="function:D:strategy:updating, rerun on further seeds (kept apart)")
+    ap.add_argument("--dependence-seeds", type=int, default=100, help="seeds of our runs in --parts dependence")
     opts = ap.parse_args()
     out = Path(opts.out)
     old = json.loads(out.read_text()) if out.exists() else {}
     rows: list[dict] = old.get("rows", [])
     replications: list[dict] = old.get("replications", [])
+    sections = {"independent_seeds": old.get("independent_seeds", {}).get("rows", [])}
+    if "dependence" in old:
+        sections["dependence"] = old["dependence"]
     meta = {"python": platform.python_version(), "machine": platform.machine(), "seeds": opts.seeds,
             "mutation": [0.5, 1], "recombination": 0.7, "polish": False, "tol": 0, "atol": ATOL,
             "popsize": POPSIZE, "pilot": PILOT,
@@ -313,12 +410,12 @@ def main() -> None:
                     x for x in replications if (x["case"], x["seed_range"]) != (r["case"], r["seed_range"])
                 ]
                 replications.append(r)
-        write(out, meta, rows, replications)
+        write(out, meta, rows, replications, sections)
     done = {_key(r) for r in rows}
 
     def run(*args, **kw):
         put(case(*args, **kw))
-        write(out, meta, rows, replications)
+        write(out, meta, rows, replications, sections)
 
     parts, dims, functions = opts.parts.split(","), [int(d) for d in opts.dims.split(",")], opts.functions.split(",")
     if "pilot" in parts:
@@ -340,6 +437,22 @@ def main() -> None:
                         g = BUDGET[updating, D, strategy][FUNCTIONS.index(name)]
                         if (name, D, strategy, updating, POPSIZE[updating], g, 0.0, opts.seeds) not in done:
                             run(name, D, strategy, updating, g, opts.seeds, POPSIZE[updating])
+    if "independent" in parts:  # the deferred cases at --dims on seeds of their own (case_seed), kept apart
+        ind = sections["independent_seeds"]
+        for D in dims:
+            for strategy in opts.strategies.split(",") if opts.strategies else STRATEGIES[D]:
+                for name in functions:
+                    g = BUDGET["deferred", D, strategy][FUNCTIONS.index(name)]
+                    first = case_seed(name, D, strategy)
+                    if any(_key(r) == (name, D, strategy, "deferred", POPSIZE["deferred"], g, 0.0, opts.seeds)
+                           and r["seed_range"][0] == first for r in ind):  # fmt: skip
+                        continue
+                    ind.append(case(name, D, strategy, "deferred", g, opts.seeds, POPSIZE["deferred"], first=first))
+                    write(out, meta, rows, replications, sections)
+    if "dependence" in parts:
+        blocks = [("deferred", D) for D in dims] + ([("immediate", 10)] if 10 in dims else [])
+        sections["dependence"] = dependence(rows, opts.dependence_seeds, blocks)
+        write(out, meta, rows, replications, sections)
     if "default" in parts and ("rastrigin", 10, "best1bin", "immediate", 15, 1000, 0.01, opts.seeds) not in done:
         run("rastrigin", 10, "best1bin", "immediate", 1000, opts.seeds, 15, tol=0.01, first=opts.seed_start)
     if opts.replicate:
@@ -348,7 +461,7 @@ def main() -> None:
         r = case(name, int(D), strategy, updating, g, opts.seeds, POPSIZE[updating], first=opts.seed_start)
         replications[:] = [x for x in replications if x["case"] != r["case"] or x["seed_range"] != r["seed_range"]]
         replications.append(r)
-        write(out, meta, rows, replications)
+        write(out, meta, rows, replications, sections)
     print("written", out)
 
 
