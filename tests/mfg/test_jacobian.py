@@ -78,3 +78,25 @@ def test_newton_operator_is_the_jacobian(case, boundary):
         vm[j] -= h
         J_fd[:, j] = (_residual_vector(problem, vp)[0] - _residual_vector(problem, vm)[0]) / (2 * h)
     np.testing.assert_allclose(J, J_fd, atol=2e-6 * max(1.0, np.abs(J_fd).max()))
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_running_cost_in_place_equals_the_sum_of_the_values(case):
+    # the solver adds each term of f in place (Coupling.add_value; MeanTracking by a compiled
+    # pass): the same numbers as the plain sum of the values, on 1D and on a 2D state
+    from meanfolio.mfg.couplings import CouplingState
+
+    problem = _problem(case, "neumann")
+    rng = np.random.default_rng(3)
+    u, m = rng.normal(size=(5, 9)), rng.random((5, 9)) + 0.1
+    terms = problem.terms(u)
+    got = problem.running_cost(u, m, terms)
+    want = problem.coupling.value(problem._state(m[1:], terms))
+    np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-14)
+    for coupling in (MeanTracking(1.7), MeanInteraction(0.6)):
+        x, y = rng.normal(size=6), rng.normal(size=6)  # a 2D grid's nodes, flattened
+        state = CouplingState(x, 0.25, np.zeros(3), np.arange(3), rng.random((3, 6)), y=y)
+        start = rng.normal(size=(3, 6))
+        out = start.copy()
+        coupling.add_value(state, out)
+        np.testing.assert_allclose(out, start + coupling.value(state), rtol=1e-14, atol=1e-14)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from meanfolio._validation import check_number
 
@@ -21,6 +22,17 @@ def _mean(state, z: np.ndarray) -> np.ndarray:
     """dx sum_i m_i z_i at each level, shape (N, 1): the population's mean of z. A
     matrix-vector product (no (N, nx) temporary, unlike ``(m * z).sum(-1)``)."""
     return (state.m @ z)[:, None] * state.dx
+
+
+@njit(cache=True)
+def _add_half_squares(out, z, zbar, c):
+    """out[n, i] += (z_i - zbar_n)^2 c in one pass (the operations of ``MeanTracking.value``)."""
+    for n in range(out.shape[0]):
+        zb = zbar[n]
+        row = out[n]
+        for i in range(row.size):
+            d = z[i] - zb
+            row[i] += d * d * c
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,14 @@ class MeanTracking(Coupling):
             term *= 0.5 * self.q
             out = term if out is None else np.add(out, term, out=out)
         return out
+
+    def add_value(self, state, out):
+        for z in _axes(state):
+            if z.ndim != 1 or out.ndim != 2 or z.size != out.shape[1]:
+                out += self.value(state)  # (not the solver's layout: the plain way)
+                return
+        for z in _axes(state):
+            _add_half_squares(out, z, _mean(state, z)[:, 0], 0.5 * self.q)
 
     def jacobian(self, state):
         pairs = []

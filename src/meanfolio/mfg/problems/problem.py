@@ -169,7 +169,11 @@ class MFGProblem:
         if cached is None or cached[0] is not self.coupling or cached[1] != state.m.shape:
             cached = (self.coupling, state.m.shape, _sum_values(static, state, 0))
             self._static_cost = cached
-        return _sum_values(dynamic, state, cached[2])
+        out = self._spare(state.m.shape)
+        np.copyto(out, cached[2])
+        for t in dynamic:  # (in place: no new array per term)
+            t.add_value(state, out)
+        return out
 
     def terminal_cost(self, m_T: np.ndarray) -> np.ndarray:
         """g(x, M^N), shape (nx,)."""
