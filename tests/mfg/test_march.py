@@ -1,5 +1,5 @@
 """The level-by-level compiled solves (``_march``) against the global formulations they replace,
-and the reuse of Newton's work arrays (``MFGProblem._scratch``)."""
+and the reuse of Newton's work arrays (``MFGProblem._spare``)."""
 
 import numpy as np
 import pytest
@@ -79,10 +79,11 @@ def test_newton_operator_reuses_its_arrays_only_when_released(lq):
     second = problem.newton_operator(u2, m)
     for a, b in zip(first, kept, strict=True):  # a caller's operator is never overwritten
         np.testing.assert_array_equal(a, b)
-    base = id(second[0].base)
+    bases = {id(first[0].base), id(second[0].base)}
+    assert len(bases) == 2
     del first, second
     third = problem.newton_operator(u2, m)
-    assert id(third[0].base) == base  # released: its memory is reused
+    assert id(third[0].base) in bases  # released: their memory is reused
     fresh = MFGProblem.create(config, lq.m0(x), lq.coupling(), terminal=lq.terminal).newton_operator(u2, m)
     for a, b in zip(third, fresh, strict=True):
         np.testing.assert_array_equal(a, b)

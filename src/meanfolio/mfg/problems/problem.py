@@ -38,7 +38,7 @@ GMRES_MAXITER = 400
 #: halves the time of the start's HJB solve)
 START_TOL = 1e-6
 #: most arrays kept by :meth:`MFGProblem._spare`
-MAX_SPARES = 24
+MAX_SPARES = 48
 
 
 @dataclass
@@ -88,13 +88,6 @@ class MFGProblem:
     terminal: Coupling
     m0: np.ndarray
     m0_mass: float
-    #: work arrays kept between Newton steps (see :meth:`_scratch`): GMRES's scratch and
-    #: direction, the arrays of :meth:`newton_operator`, a residual and Newton's right-hand side
-    _gmres_work: np.ndarray | None = field(default=None, repr=False, compare=False)
-    _operator_work: np.ndarray | None = field(default=None, repr=False, compare=False)
-    _delta_work: np.ndarray | None = field(default=None, repr=False, compare=False)
-    _vector_work: np.ndarray | None = field(default=None, repr=False, compare=False)
-    _rhs_work: np.ndarray | None = field(default=None, repr=False, compare=False)
     #: arrays for reuse (:meth:`_spare`)
     _spares: list = field(default_factory=list, init=False, repr=False, compare=False)
     #: numba threads of the level-parallel kernels (:meth:`threads`)
@@ -229,27 +222,14 @@ class MFGProblem:
         rh, rf, _ = self.residual_and_terms(u, m, head)
         return u, m, np.concatenate((head.drift, last.drift)), max(self.norm(rh), self.norm(rf))
 
-    def _scratch(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
-        """A work array kept on the problem and reused once nothing else refers to it.
-
-        Fresh memory costs a page fault per 4 KiB touched (tens of ms for the arrays of a
-        2000 x 1000 grid, much more on a busy machine), so the arrays of one Newton step are
-        reused by the next. An array still referred to (an operator tuple kept by a caller holds
-        views of it) is never overwritten: a new one is made instead.
-        """
-        buf = getattr(self, name)
-        # references: the attribute, ``buf`` and getrefcount's argument
-        if buf is None or buf.shape != shape or sys.getrefcount(buf) > 3:
-            buf = np.empty(shape)
-            setattr(self, name, buf)
-        return buf
-
     def _spare(self, shape: tuple[int, ...]) -> np.ndarray:
         """An uninitialised array from a pool kept on the problem: one that nothing else refers to
-        any more (a rejected line-search point, an earlier step's residuals), else a new one.
+        any more (a rejected line-search point, an earlier Newton step's operator, residuals or
+        GMRES scratch), else a new one.
 
-        The pool serves the arrays made at every evaluation (upwind terms, residuals, trial
-        points): fresh memory costs page faults, about 8% of a 2000 x 1000 solve.
+        Fresh memory costs a page fault per page touched (about 8% of a 2000 x 1000 solve), so
+        the work arrays of one Newton step are reused by the next. An array still referred to
+        (an operator tuple kept by a caller holds views of it) is never handed out again.
         """
         for buf in self._spares:
             # references: the list, ``buf`` and getrefcount's argument (a view holds one more)
@@ -266,8 +246,8 @@ class MFGProblem:
         Its scratch (Krylov basis and six vectors of the HJB rows' size) is allocated once per
         problem and reused by every solve: fresh memory costs a page fault per 4 KiB touched."""
         N, nx = self.steps, self.config.nx
-        work = self._scratch("_gmres_work", (_newton_kernels.gmres_rows(GMRES_RESTART), N * nx))
-        delta = self._scratch("_delta_work", (2 * N * nx,))  # (written in full by gmres_into)
+        work = self._spare((_newton_kernels.gmres_rows(GMRES_RESTART), N * nx))
+        delta = self._spare((2 * N * nx,))  # (written in full by gmres_into)
         rhs = np.ascontiguousarray(rhs, dtype=np.float64)
         its, _ = _newton_kernels.gmres_into(ops, rhs, rtol, GMRES_RESTART, GMRES_MAXITER, delta, work)
         return delta, int(its)
@@ -319,7 +299,7 @@ class MFGProblem:
         left, right, dleft, dright, m_next = (
             np.ascontiguousarray(a, dtype=np.float64) for a in (*terms_arrays(terms), m[1:])
         )
-        arrays = self._scratch("_operator_work", (6, *left.shape))
+        arrays = self._spare((6, *left.shape))
         with numba_threads(self.threads(renew=True)):
             _march.newton_arrays(left, right, dleft, dright, m_next, grid.dx, dt, nu, grid.periodic, arrays)
         static, dynamic = _split(self.coupling)

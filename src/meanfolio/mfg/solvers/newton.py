@@ -231,7 +231,7 @@ def newton(
         if stats.failure is not None:
             break
         ops = problem.newton_operator(p.u, p.m, p.terms)
-        rhs = problem._scratch("_rhs_work", (2 * size,)) if hasattr(problem, "_scratch") else np.empty(2 * size)
+        rhs = problem._spare((2 * size,)) if hasattr(problem, "_spare") else np.empty(2 * size)
         np.multiply(p.rh.reshape(-1), -dt, out=rhs[:size])
         np.multiply(p.rf.reshape(-1), -dt, out=rhs[size:])
         # Inexact Newton: solve loosely far away, tightly near the solution so
