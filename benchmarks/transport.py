@@ -60,6 +60,7 @@ end, every point its own.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -158,7 +159,9 @@ def geomloss_loss(eps, scaling, debias):
     return lambda x, y: loss(torch.from_numpy(x), torch.from_numpy(y))
 
 
-def geomloss_curve(x, y, M, a, b, eps, scalings):
+def geomloss_curve(x, y, a, b, eps, scalings, error, verbose=False):
+    """GeomLoss's time-to-error points, one per eps-scaling factor; ``error(f, g)`` measures its
+    potentials (the dense plan's marginal error, or the streamed one at n = 10000)."""
     geomloss_loss(eps, 0.5, False)(x[:100], y[:100])  # warm-up (torch's first call)
     points = []
     for scaling in scalings:
@@ -166,10 +169,17 @@ def geomloss_curve(x, y, M, a, b, eps, scalings):
         F, G = geomloss_loss(eps, scaling, False)(x, y)
         seconds = time.perf_counter() - start
         f, g = F.numpy().ravel(), G.numpy().ravel()
-        P = gibbs_plan(f, g, M, a, b, eps)
-        points.append({"scaling": scaling, "seconds": seconds, "error": marginal_error(P, a, b),
-                       "value": float(a @ f + b @ g)})  # fmt: skip
+        del F, G
+        points.append({"scaling": scaling, "seconds": seconds, "error": error(f, g), "value": float(a @ f + b @ g),
+                       "loadavg": os.getloadavg()})  # fmt: skip
+        if verbose:
+            print(f"  GeomLoss scaling {scaling}: {seconds:.1f} s, error {points[-1]['error']:.2e}", flush=True)
     return points
+
+
+def dense_marginal_error(f, g, M, a, b, eps):
+    """marginal_error of the Gibbs plan of the potentials (f, g) on the cost matrix M."""
+    return marginal_error(gibbs_plan(f, g, M, a, b, eps), a, b)
 
 
 def streamed_marginal_error(f, g, x, y, a, b, eps):
@@ -198,21 +208,6 @@ def large_ours_curve(x, y, a, b, eps, tols):
     return points, res
 
 
-def large_geomloss_curve(x, y, a, b, eps, scalings):
-    geomloss_loss(eps, 0.5, False)(x[:100], y[:100])  # warm-up (torch's first call)
-    points = []
-    for scaling in scalings:
-        start = time.perf_counter()
-        F, G = geomloss_loss(eps, scaling, False)(x, y)
-        seconds = time.perf_counter() - start
-        f, g = F.numpy().ravel(), G.numpy().ravel()
-        del F, G
-        points.append({"scaling": scaling, "seconds": seconds, "error": streamed_marginal_error(f, g, x, y, a, b, eps),
-                       "value": float(a @ f + b @ g), "loadavg": os.getloadavg()})  # fmt: skip
-        print(f"  GeomLoss scaling {scaling}: {seconds:.1f} s, error {points[-1]['error']:.2e}", flush=True)
-    return points
-
-
 def main_large(quick: bool = False) -> None:
     """n = 10000 (see the module docstring); ``quick``: n = 3000, GeomLoss at scaling 0.5 only."""
     n, scalings = (3000, LARGE_SCALINGS[:1]) if quick else (LARGE_N, LARGE_SCALINGS)
@@ -226,7 +221,8 @@ def main_large(quick: bool = False) -> None:
         print(label, flush=True)
         tols, ref_tol = LARGE_TOLS[eps]
         ours, ref = large_ours_curve(x, y, a, b, eps, (*tols, ref_tol))
-        peers = {"GeomLoss": large_geomloss_curve(x, y, a, b, eps, scalings)} if have_geomloss() else {}
+        streamed = functools.partial(streamed_marginal_error, x=x, y=y, a=a, b=b, eps=eps)
+        peers = {"GeomLoss": geomloss_curve(x, y, a, b, eps, scalings, streamed, True)} if have_geomloss() else {}
         curves[label] = {"truth": ref.value, "truth_tol": ref_tol, "truth_gap_bound": ref.gap_bound,
                          "truth_converged": ref.converged, "ours": ours, **peers}  # fmt: skip
         add_rows(report, label, ref.value, ours, peers)
@@ -338,7 +334,8 @@ def main(quick: bool = False, pot_eps_2000: bool = False) -> None:
         ours = ours_curve(x, y, M, a, b, eps, TARGETS)
         peers = {"POT sinkhorn_log": pot_log_curve(M, a, b, eps, budget)}
         if have_geomloss():
-            peers["GeomLoss"] = geomloss_curve(x, y, M, a, b, eps, SCALINGS[:2] if quick else SCALINGS)
+            dense = functools.partial(dense_marginal_error, M=M, a=a, b=b, eps=eps)
+            peers["GeomLoss"] = geomloss_curve(x, y, a, b, eps, SCALINGS[:2] if quick else SCALINGS, dense)
         if pot_eps_2000:
             peers["POT eps scaling"] = pot_eps_scaling_curve(M, a, b, eps, (1e-6,), numInnerItermax=10)
         curves[label] = {"truth": ref.value, "truth_gap_bound": ref.gap_bound, "ours": ours, **peers}
