@@ -141,18 +141,25 @@ def mfg_residuals_parallel(u, m, value, left, right, f, dx, dt, nu, periodic, rh
 
 
 @njit(cache=True)
+def hjb_level_residual(un, un1, vn, fn, dx, dt, nu, periodic, scale, out):
+    """out = scale times the residual of one level of the HJB,
+    (U^n - U^{n+1}) / dt - nu Lap U^n + H - F^n (the end nodes apart: the interior loop has
+    no branch and vectorises). Shared by :func:`mfg_residuals` and ``_march.hjb_march`` (scale dt)."""
+    nx = un.size
+    for i in (0, nx - 1):
+        out[i] = scale * ((un[i] - un1[i]) / dt - nu * _laplacian_at(un, i, nx, dx, periodic) + vn[i] - fn[i])
+    for i in range(1, nx - 1):
+        lap = ((un[i + 1] - un[i]) - (un[i] - un[i - 1])) / (dx * dx)
+        out[i] = scale * ((un[i] - un1[i]) / dt - nu * lap + vn[i] - fn[i])
+
+
+@njit(cache=True)
 def _residuals_level(n, u, m, value, left, right, f, dx, dt, nu, periodic, rh, rf, with_fp):
     """Level n of :func:`mfg_residuals`. The transport is in flux form; circular neighbours are
     harmless in a no-flux box because left_0 = 0 and right_{nx-1} = 0 there. The end nodes are
     done apart so the interior loop has no branch (and vectorises)."""
     nx = value.shape[1]
-    un, un1 = u[n], u[n + 1]
-    rhn, vn, fn = rh[n], value[n], f[n]
-    for i in (0, nx - 1):
-        rhn[i] = (un[i] - un1[i]) / dt - nu * _laplacian_at(un, i, nx, dx, periodic) + vn[i] - fn[i]
-    for i in range(1, nx - 1):
-        lap = ((un[i + 1] - un[i]) - (un[i] - un[i - 1])) / (dx * dx)
-        rhn[i] = (un[i] - un1[i]) / dt - nu * lap + vn[i] - fn[i]
+    hjb_level_residual(u[n], u[n + 1], value[n], f[n], dx, dt, nu, periodic, 1.0, rh[n])
     if not with_fp:
         return
     mn, mn1, ln, rn, rfn = m[n], m[n + 1], left[n], right[n], rf[n]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._kernels import _laplacian_at, solve_tridiagonal, upwind_row
+from ._kernels import hjb_level_residual, solve_tridiagonal, upwind_row
 from ._thomas import GROUP, factor_group, thomas_factor, thomas_h, thomas_ht
 
 
@@ -156,18 +156,6 @@ def newton_arrays(left, right, dleft, dright, m_next, dx, dt, nu, periodic, out)
 
 
 @njit(cache=True)
-def _level_residual(un, nxt, fn, value, dx, dt, nu, periodic, R):
-    """R = dt times the residual of one level of the HJB (the end nodes apart: the interior
-    loop has no branch and vectorises)."""
-    nx = un.size
-    for i in (0, nx - 1):
-        R[i] = dt * ((un[i] - nxt[i]) / dt - nu * _laplacian_at(un, i, nx, dx, periodic) + value[i] - fn[i])
-    for i in range(1, nx - 1):
-        lap = ((un[i + 1] - un[i]) - (un[i] - un[i - 1])) / (dx * dx)
-        R[i] = dt * ((un[i] - nxt[i]) / dt - nu * lap + value[i] - fn[i])
-
-
-@njit(cache=True)
 def hjb_march(kind, param, f, g, u_init, has_init, dx, dt, nu, periodic, tol, max_iterations, u):
     """Solve the implicit upwind HJB backward for the cost f (N, nx) and terminal g (nx,) into u (N+1, nx).
 
@@ -206,7 +194,7 @@ def hjb_march(kind, param, f, g, u_init, has_init, dx, dt, nu, periodic, tol, ma
         it = 0
         while True:
             upwind_row(kind, param, un, dx, periodic, value, left, right, dleft, dright)
-            _level_residual(un, nxt, fn, value, dx, dt, nu, periodic, R)
+            hjb_level_residual(un, nxt, value, fn, dx, dt, nu, periodic, dt, R)
             err = 0.0
             total = 0.0  # (max() would skip a NaN; a sum carries it)
             level = 0.0  # max |U| of this iterate (not of earlier ones: they may overshoot)
