@@ -291,13 +291,7 @@ def solve_mfg(
         u, m = log.last
         u = u.copy()
         # Return the exact FP density of the returned u (mass to round-off, m >= 0).
-        if hasattr(problem, "finish"):  # (1D: the same steps, the upwind terms made once)
-            u, m, alpha, final_residual = problem.finish(u)
-        else:
-            m = problem.fokker_planck(u)
-            u[-1] = problem.terminal_cost(m[-1])
-            alpha = problem.controls(u)
-            final_residual = problem.residual_norm(u, m)
+        u, m, alpha, final_residual = problem.finish(u)
         note = problem.scheme_note(u) if hasattr(problem, "scheme_note") else None
         if note:
             message = f"{message}; {note}" if message else note

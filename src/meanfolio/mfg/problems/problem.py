@@ -8,7 +8,6 @@ controls, the feedback of U^n).
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,6 +26,7 @@ from ..schemes.fokker_planck import (
 )
 from ..schemes.hjb import solve_hjb, upwind_terms
 from ..solvers import _newton_kernels
+from ._base import ProblemBase
 
 __all__ = ["MFGProblem"]
 
@@ -37,12 +37,9 @@ GMRES_MAXITER = 400
 #: the LQ game, 1e-6 instead of 1e-13 leaves Newton's steps and iterations unchanged and
 #: halves the time of the start's HJB solve)
 START_TOL = 1e-6
-#: most arrays kept by :meth:`MFGProblem._spare`
-MAX_SPARES = 48
-
 
 @dataclass
-class MFGProblem:
+class MFGProblem(ProblemBase):
     r"""The discrete 1D mean-field game: grid, Hamiltonian, running coupling f, terminal cost g and m0.
 
     The unknowns are :math:`U, M` of shape (nt, nx); the residual :math:`R(U, M)` stacks the
@@ -88,8 +85,6 @@ class MFGProblem:
     terminal: Coupling
     m0: np.ndarray
     m0_mass: float
-    #: arrays for reuse (:meth:`_spare`)
-    _spares: list = field(default_factory=list, init=False, repr=False, compare=False)
     #: numba threads of the level-parallel kernels (:meth:`threads`)
     _threads: int | None = field(default=None, init=False, repr=False, compare=False)
     #: (coupling, shape, value) of the coupling's terms that depend neither on m nor on controls
@@ -209,36 +204,13 @@ class MFGProblem:
         return u, self.fokker_planck(u, terms), terms
 
     def finish(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-        """What the solver returns from Newton's last u: ``(u, m, alpha, residual)``.
-
-        m is the exact FP density of u's controls (mass to round-off, m >= 0), then
-        u[-1] = g(m[-1]) (u is changed in place), alpha the controls at every level and
-        residual the norm of the residuals of (u, m). The upwind terms of u[:-1] serve all three.
-        """
+        """:meth:`ProblemBase.finish`, the upwind terms of u[:-1] made once for all three."""
         head = self.terms(u)
         m = self.fokker_planck(u, head)
         u[-1] = self.terminal_cost(m[-1])
         last = upwind_terms(self.grid, self.hamiltonian, u[-1:])
         rh, rf, _ = self.residual_and_terms(u, m, head)
         return u, m, np.concatenate((head.drift, last.drift)), max(self.norm(rh), self.norm(rf))
-
-    def _spare(self, shape: tuple[int, ...]) -> np.ndarray:
-        """An uninitialised array from a pool kept on the problem: one that nothing else refers to
-        any more (a rejected line-search point, an earlier Newton step's operator, residuals or
-        GMRES scratch), else a new one.
-
-        Fresh memory costs a page fault per page touched (about 8% of a 2000 x 1000 solve), so
-        the work arrays of one Newton step are reused by the next. An array still referred to
-        (an operator tuple kept by a caller holds views of it) is never handed out again.
-        """
-        for buf in self._spares:
-            # references: the list, ``buf`` and getrefcount's argument (a view holds one more)
-            if buf.shape == shape and sys.getrefcount(buf) <= 3:
-                return buf
-        buf = np.empty(shape)
-        if len(self._spares) < MAX_SPARES:
-            self._spares.append(buf)
-        return buf
 
     def linear_solve(self, ops: tuple, rhs: np.ndarray, rtol: float) -> tuple[np.ndarray, int]:
         """Newton's system by the compiled right-preconditioned GMRES.

@@ -36,6 +36,7 @@ from ..hamiltonians import Hamiltonian, Quadratic, UpwindTerms
 from ..schemes import _kernels2d
 from ..schemes.fokker_planck import fokker_planck_derivative, transport
 from ..schemes.hjb import hjb_operator, upwind_terms
+from ._base import ProblemBase
 from .problem import GMRES_MAXITER, GMRES_RESTART, _stack, mean_drift_gradient
 
 __all__ = ["MFGProblem2D"]
@@ -67,7 +68,7 @@ def _neighbours(ny: int, nx: int) -> np.ndarray:
 
 
 @dataclass
-class MFGProblem2D:
+class MFGProblem2D(ProblemBase):
     """A 2D MFG: the grid, H, couplings f and g, and m0 (unit mass).
 
     After :meth:`create`: ``neighbours`` (K, 5) the flat indices of each node's

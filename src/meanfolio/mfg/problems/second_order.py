@@ -40,6 +40,7 @@ from ..config import MFGConfig
 from ..couplings import CouplingState
 from ..schemes import _kernels2d
 from ..schemes.stencils import Stencil, stencil
+from ._base import ProblemBase
 from .problem import GMRES_MAXITER, GMRES_RESTART, MFGProblem
 from .problem2d import MFGProblem2D
 
@@ -59,7 +60,7 @@ class Levels:
 
 
 @dataclass
-class SecondOrderProblem:
+class SecondOrderProblem(ProblemBase):
     """A 1D or 2D MFG discretised by the second-order scheme; the interface of ``MFGProblem``."""
 
     config: MFGConfig

@@ -107,8 +107,7 @@ def _line_search(problem, p: _Point, du, dm, eta: float) -> tuple[float, _Point]
     step = 1.0
     while step >= LINE_SEARCH_MIN_STEP:
         # (new arrays written in one pass each: the same sums as a copy followed by +=)
-        spare = problem._spare if hasattr(problem, "_spare") else np.empty
-        u, m = spare(p.u.shape), spare(p.m.shape)
+        u, m = problem._spare(p.u.shape), problem._spare(p.m.shape)
         u[-1] = p.u[-1]
         m[0] = p.m[0]
         if step == 1.0:
@@ -172,9 +171,7 @@ def _sweep(problem, p: _Point) -> _Point | None:
 def _start(problem, initial):
     """Newton's first point: ``(u, m, terms)``, terms the upwind terms of u[:-1] if the problem made them."""
     if initial is None:
-        if hasattr(problem, "initial_point"):
-            return problem.initial_point()
-        return (*problem.initial_guess(), None)
+        return problem.initial_point()
     u, m = (np.array(a, dtype=np.float64) for a in initial)
     if u.shape != (problem.config.nt, *problem.m0.shape) or m.shape != u.shape:
         raise ValueError(
@@ -231,7 +228,7 @@ def newton(
         if stats.failure is not None:
             break
         ops = problem.newton_operator(p.u, p.m, p.terms)
-        rhs = problem._spare((2 * size,)) if hasattr(problem, "_spare") else np.empty(2 * size)
+        rhs = problem._spare((2 * size,))
         np.multiply(p.rh.reshape(-1), -dt, out=rhs[:size])
         np.multiply(p.rf.reshape(-1), -dt, out=rhs[size:])
         # Inexact Newton: solve loosely far away, tightly near the solution so
