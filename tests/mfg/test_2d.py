@@ -137,7 +137,7 @@ def test_newton_operator_matches_finite_differences(boundary, hamiltonian, impac
 
     jv_fd = (shifted(h) - shifted(-h)) / (2 * h)
     # the linear solve inverts J: J^{-1} (J v) must give back v
-    delta, _ = problem.linear_solve(ops, jv_fd, 1e-12)
+    delta, *_ = problem.linear_solve(ops, jv_fd, 1e-12)
     np.testing.assert_allclose(delta, v, rtol=0, atol=1e-5 * np.abs(v).max())
 
 

@@ -133,11 +133,37 @@ def test_checked_solve_measures_the_true_residual_and_restarts(lq, monkeypatch):
     solve = checked_solve(problem, ops, b, 1e-12)
     assert solve.relative_residual == pytest.approx(true_rel(solve.x), rel=1e-8)
     assert not solve.converged and solve.relative_residual > 1e-12
-    single, _ = problem.linear_solve(ops, b, 1e-12)
+    single, *_ = problem.linear_solve(ops, b, 1e-12)
     assert solve.relative_residual < true_rel(single)  # the warm restarts helped
     monkeypatch.setattr(problem_module, "GMRES_MAXITER", 400)
     solve = checked_solve(problem, ops, b, 1e-10)
     assert solve.converged and true_rel(solve.x) <= 1.01e-10
+
+
+@pytest.mark.parametrize("periodic", [False, True])
+def test_the_1d_gmres_estimate_that_is_trusted_is_the_true_residual(lq, periodic):
+    # checked_solve takes the 1D GMRES's own residual when it met its tolerance (no product by J):
+    # it must be the true relative residual |b - J x| / |b| of the full system, at every tolerance
+    cfg = lq_config(40, 20, boundary="periodic") if periodic else lq_config(40, 20)
+    x = grid_of(cfg).x
+    f = lq.coupling() + MarketImpact(0.5) + Congestion(0.3)  # C_M, C_U and a local term
+    problem = MFGProblem.create(cfg, lq.m0(x), f, terminal=lq.terminal)
+    u, m = problem.initial_guess()
+    ops = problem.newton_operator(u, m)
+    size = 2 * problem.steps * cfg.nx
+    J = dense_operator(ops, size)
+    b = np.random.default_rng(3).normal(size=size)
+    trusted = 0
+    for rtol in (1e-1, 1e-3, 1e-5, 1e-7, 1e-9, 1e-11):
+        delta, its, estimate = problem.linear_solve(ops, b, rtol)
+        true = np.linalg.norm(b - J @ delta) / np.linalg.norm(b)
+        assert true <= 1.001 * rtol
+        if estimate is not None:
+            trusted += 1
+            assert estimate == pytest.approx(true, rel=1e-4, abs=1e-15)
+        solve = checked_solve(problem, ops, b, rtol)
+        assert solve.converged and solve.relative_residual == pytest.approx(true, rel=1e-4, abs=1e-15)
+    assert trusted == 6
 
 
 def test_unconverged_inner_solves_are_counted_and_never_trusted(monkeypatch):

@@ -212,17 +212,22 @@ class MFGProblem(ProblemBase):
         rh, rf, _ = self.residual_and_terms(u, m, head)
         return u, m, np.concatenate((head.drift, last.drift)), max(self.norm(rh), self.norm(rf))
 
-    def linear_solve(self, ops: tuple, rhs: np.ndarray, rtol: float) -> tuple[np.ndarray, int]:
-        """Newton's system by the compiled right-preconditioned GMRES.
+    def linear_solve(self, ops: tuple, rhs: np.ndarray, rtol: float) -> tuple[np.ndarray, int, float | None]:
+        """Newton's system by the compiled right-preconditioned GMRES: ``(delta, iterations, estimate)``.
 
-        Its scratch (Krylov basis and six vectors of the HJB rows' size) is allocated once per
-        problem and reused by every solve: fresh memory costs a page fault per 4 KiB touched."""
+        ``estimate`` is GMRES's relative residual when it met ``rtol`` (else None): the Givens
+        recurrence of the reduced system, whose residual is the full system's (the FP rows are
+        solved exactly by the sweeps), is exact to rounding within a cycle of at most
+        ``GMRES_RESTART`` modified Gram-Schmidt steps, so ``checked_solve`` takes it instead of a
+        product by J (tested against the true residual). The scratch (Krylov basis and six
+        vectors of the HJB rows' size) comes from the spare pool: fresh memory costs a page fault
+        per 4 KiB touched."""
         N, nx = self.steps, self.config.nx
         work = self._spare((_newton_kernels.gmres_rows(GMRES_RESTART), N * nx))
         delta = self._spare((2 * N * nx,))  # (written in full by gmres_into)
         rhs = np.ascontiguousarray(rhs, dtype=np.float64)
-        its, _ = _newton_kernels.gmres_into(ops, rhs, rtol, GMRES_RESTART, GMRES_MAXITER, delta, work)
-        return delta, int(its)
+        its, rel = _newton_kernels.gmres_into(ops, rhs, rtol, GMRES_RESTART, GMRES_MAXITER, delta, work)
+        return delta, int(its), (float(rel) if rel <= rtol else None)
 
     # -- residual ------------------------------------------------------------
     def residual(self, u: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

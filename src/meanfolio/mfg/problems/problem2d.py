@@ -286,9 +286,10 @@ class MFGProblem2D(ProblemBase):
         threads = getattr(self, "_thread_count", None)
         return free_threads(work) if threads is None else threads
 
-    def linear_solve(self, ops, rhs: np.ndarray, rtol: float) -> tuple[np.ndarray, int]:
+    def linear_solve(self, ops, rhs: np.ndarray, rtol: float) -> tuple[np.ndarray, int, None]:
         """Solve Newton's system ``J delta = rhs`` by GMRES right-preconditioned with ADI sweeps,
-        on the threads that are free (the result does not depend on their number)."""
+        on the threads that are free (the result does not depend on their number). Returns
+        ``(delta, iterations, None)``: no residual estimate to trust (``checked_solve`` measures it)."""
         N, K = ops[1].shape[:2]
         precondition = self.preconditioner(ops)
         with numba_threads(self._threads(N * K)):
@@ -300,7 +301,7 @@ class MFGProblem2D(ProblemBase):
                 GMRES_RESTART,
                 GMRES_MAXITER,
             )
-        return delta, its
+        return delta, its, None
 
 
 def _flatten_cost(value, name: str, shape: tuple[int, int, int]):

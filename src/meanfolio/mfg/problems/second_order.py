@@ -381,8 +381,9 @@ class SecondOrderProblem(ProblemBase):
 
         return precondition
 
-    def linear_solve(self, ops, rhs: np.ndarray, rtol: float) -> tuple[np.ndarray, int]:
-        """``J delta = rhs`` by GMRES right-preconditioned with the decoupled sweep."""
+    def linear_solve(self, ops, rhs: np.ndarray, rtol: float) -> tuple[np.ndarray, int, None]:
+        """``J delta = rhs`` by GMRES right-preconditioned with the decoupled sweep; ``(delta, iterations,
+        None)`` (``checked_solve`` measures the residual)."""
         delta, its, _ = _kernels2d.gmres(
             lambda v, out: self.matvec(ops, v, out),
             self.preconditioner(ops),
@@ -391,4 +392,4 @@ class SecondOrderProblem(ProblemBase):
             GMRES_RESTART,
             GMRES_MAXITER,
         )
-        return delta, int(its)
+        return delta, int(its), None
