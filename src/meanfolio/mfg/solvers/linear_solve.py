@@ -8,8 +8,9 @@ the Jacobian, restarts GMRES on the remaining residual (warm restart: more
 iterations from where the cap stopped it) while that helps, and reports what
 was achieved. The one exception: a solve that met its tolerance and reports
 a residual it computed exactly enough to trust (the 1D GMRES, see
-``MFGProblem.linear_solve``) is taken at its word, which saves a product. Inexact-Newton theory (Eisenstat & Walker 1994) then tells the
-line search what it may expect: with ``|F + J d| <= eta |F|`` and eta < 1,
+``MFGProblem.linear_solve``) is taken at its word, which saves a product.
+Inexact-Newton theory (Eisenstat & Walker 1994) then tells the line search
+what it may expect: with ``|F + J d| <= eta |F|`` and eta < 1,
 d is a descent direction of ``|F|^2`` with slope at most ``-2 (1 - eta) |F|^2``.
 """
 
