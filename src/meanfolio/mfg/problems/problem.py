@@ -25,7 +25,7 @@ from ..schemes.fokker_planck import (
     solve_fokker_planck,
 )
 from ..schemes.hjb import solve_hjb, upwind_terms
-from ..solvers import _newton_kernels
+from ..solvers import _gmres_lowrank, _newton_kernels
 from ._base import ProblemBase
 
 __all__ = ["MFGProblem"]
@@ -33,6 +33,8 @@ __all__ = ["MFGProblem"]
 #: GMRES settings of Newton's linear solves: restart length and iteration cap.
 GMRES_RESTART = 40
 GMRES_MAXITER = 400
+#: most rank-one terms per level for which the compressed GMRES is used
+LOWRANK_COLUMNS = 8
 #: relative HJB residual of the best response Newton starts from: a start needs no more (on
 #: the LQ game, 1e-6 instead of 1e-13 leaves Newton's steps and iterations unchanged and
 #: halves the time of the start's HJB solve)
@@ -215,6 +217,10 @@ class MFGProblem(ProblemBase):
     def linear_solve(self, ops: tuple, rhs: np.ndarray, rtol: float) -> tuple[np.ndarray, int, float | None]:
         """Newton's system by the compiled right-preconditioned GMRES: ``(delta, iterations, estimate)``.
 
+        With mean-field couplings only (no local term: :func:`_lowrank`) the same GMRES runs on
+        compressed vectors (``_gmres_lowrank``: 1 + N K coordinates instead of N nx floats; same
+        iterations and solution, each product about 30% cheaper); otherwise ``_gmres1d``.
+
         ``estimate`` is GMRES's relative residual when it met ``rtol`` (else None): the Givens
         recurrence of the reduced system, whose residual is the full system's (the FP rows are
         solved exactly by the sweeps), is exact to rounding within a cycle of at most
@@ -226,7 +232,11 @@ class MFGProblem(ProblemBase):
         work = self._spare((_newton_kernels.gmres_rows(GMRES_RESTART), N * nx))
         delta = self._spare((2 * N * nx,))  # (written in full by gmres_into)
         rhs = np.ascontiguousarray(rhs, dtype=np.float64)
-        its, rel = _newton_kernels.gmres_into(ops, rhs, rtol, GMRES_RESTART, GMRES_MAXITER, delta, work)
+        its = -1
+        if _lowrank(ops):  # mean-field couplings only: the same GMRES on compressed vectors
+            its, rel = _gmres_lowrank.gmres_lowrank(ops, rhs, rtol, GMRES_RESTART, GMRES_MAXITER, delta, work)
+        if its < 0:
+            its, rel = _newton_kernels.gmres_into(ops, rhs, rtol, GMRES_RESTART, GMRES_MAXITER, delta, work)
         return delta, int(its), (float(rel) if rel <= rtol else None)
 
     # -- residual ------------------------------------------------------------
@@ -312,6 +322,14 @@ def mean_drift_gradient(terms: UpwindTerms, m: np.ndarray) -> np.ndarray:
     P = terms.dleft * m
     Q = terms.dright * m
     return -(P - np.roll(P, -1, axis=-1) + np.roll(Q, 1, axis=-1) - Q)
+
+
+def _lowrank(ops: tuple) -> bool:
+    """Whether Newton's operator couples only through low-rank terms (``_gmres_lowrank``): no
+    local term in f or g, no low-rank term in g, and a few columns per level."""
+    cdiag, CM, CU, gdiag, gC = ops[8], ops[9], ops[11], ops[13], ops[14]
+    K = CM.shape[1] + CU.shape[1]
+    return cdiag.shape[1] == 0 and gC.shape[0] == 0 and 0 < K <= LOWRANK_COLUMNS and not gdiag.any()
 
 
 def _as_terminal(terminal, grid: Grid1D) -> Coupling:

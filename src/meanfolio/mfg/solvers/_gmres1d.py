@@ -54,7 +54,7 @@ def _schur_apply(ops, y, out, zU, zM):
     N, nx = zU.shape
     y2 = y.reshape(N, nx)
     hjb_sweep(ops, y2, zU)
-    fp_sweep(ops, zM, False, zU, True, zM, y2, out.reshape(N, nx), -1.0)
+    fp_sweep(ops, zM, False, zU, True, zM, y2, out.reshape(N, nx), -1.0, np.empty((0, 0)))
 
 
 #: Krylov vectors whose sweeps (zU, zM) GMRES keeps, so that x = P^{-1} (w, b_M) is a combination
@@ -117,7 +117,8 @@ def gmres_into(ops, b, rtol, restart, maxiter, x, work):
     wsol[:] = 0.0
     xU[:] = 0.0
     # reduced right-hand side b_U + C_M H^{-T} b_M; x_M starts as H^{-T} b_M
-    fp_sweep(ops, bM, True, zU, False, xM.reshape(N, nx), b[:n].reshape(N, nx), rhs.reshape(N, nx), 1.0)
+    none = np.empty((0, 0))  # (no measurements: see fp_sweep)
+    fp_sweep(ops, bM, True, zU, False, xM.reshape(N, nx), b[:n].reshape(N, nx), rhs.reshape(N, nx), 1.0, none)
     Hm = np.zeros((restart + 1, restart))
     cs = np.zeros(restart)
     sn = np.zeros(restart)
@@ -184,5 +185,5 @@ def gmres_into(ops, b, rtol, restart, maxiter, x, work):
         first = False
     if not combined:  # x = P^{-1} (wsol, b_M) by the two sweeps
         hjb_sweep(ops, wsol.reshape(N, nx), xU.reshape(N, nx))
-        fp_sweep(ops, bM, True, xU.reshape(N, nx), True, xM.reshape(N, nx), zM, zM, 0.0)
+        fp_sweep(ops, bM, True, xU.reshape(N, nx), True, xM.reshape(N, nx), zM, zM, 0.0, none)
     return total, rel

@@ -42,7 +42,6 @@ from ..schemes._thomas import FAST, thomas_h, thomas_ht
 @njit(cache=True)
 def hjb_sweep(ops, rhs, out):
     """out[n] = H[n]^{-1} (rhs[n] + out[n+1]) for n = N-1..0, out[N] = 0: the HJB block's backward sweep."""
-    a, c, ib, left, right, scal = ops[0], ops[1], ops[2], ops[4], ops[5], ops[16]
     N, nx = rhs.shape
     b = np.empty(nx)
     work = np.empty(10 * nx)
@@ -52,10 +51,27 @@ def hjb_sweep(ops, rhs, out):
         else:
             for i in range(nx):
                 b[i] = rhs[n, i] + out[n + 1, i]
-        if c.size == 0:  # periodic: each cyclic block as the sweep passes
-            solve_level(left[n], right[n], scal[0], scal[1], scal[2], True, False, b, out[n], work)
-        else:
-            thomas_h(a[n], c[n], ib[n], b, out[n])
+        hjb_level(ops, n, b, out[n], work)
+
+
+@njit(cache=True)
+def hjb_level(ops, n, b, out, work):
+    """out = H[n]^{-1} b (``work``: 10 nx floats, for a periodic grid's cyclic block)."""
+    a, c, ib, left, right, scal = ops[0], ops[1], ops[2], ops[4], ops[5], ops[16]
+    if c.size == 0:  # periodic: each cyclic block as the sweep passes
+        solve_level(left[n], right[n], scal[0], scal[1], scal[2], True, False, b, out, work)
+    else:
+        thomas_h(a[n], c[n], ib[n], b, out)
+
+
+@njit(cache=True)
+def fp_level(ops, n, b, out, work):
+    """out = H[n]^{-T} b (``work`` as in :func:`hjb_level`)."""
+    c, ib, e, left, right, scal = ops[1], ops[2], ops[3], ops[4], ops[5], ops[16]
+    if c.size == 0:
+        solve_level(left[n], right[n], scal[0], scal[1], scal[2], True, True, b, out, work)
+    else:
+        thomas_ht(ops[0][n], c[n], ib[n], e[n], b, out)
 
 
 @njit(cache=True, fastmath=FAST)
@@ -127,15 +143,17 @@ def _coupled(ops, n, zU, zM, y, couple, out, with_u=True):
 
 
 @njit(cache=True)
-def fp_sweep(ops, rM, with_r, zU, with_b, zM, y, out, couple):
+def fp_sweep(ops, rM, with_r, zU, with_b, zM, y, out, couple, s):
     """The Fokker-Planck block's forward sweep, fused with what Newton's solves need at each level:
 
     zM[n] = H[n]^{-T} (rM[n] - B[n] zU[n] + zM[n-1]) for n = 0..N-1 (zM[-1] = 0), where the rM term
     is dropped unless ``with_r`` and the B term unless ``with_b`` (zU is then taken as zero, and
     not read); then, unless ``couple`` = 0,
-    out[n] = y[n] + couple * (C_U zU[n] + C_M zM[n] (+ G' zM[N-1])).
+    out[n] = y[n] + couple * (C_U zU[n] + C_M zM[n] (+ G' zM[N-1])); and, unless s has no
+    columns, the measurements of the low-rank couplings s[n] = (WM[n] . zM[n], WU[n] . zU[n])
+    (s of shape (N, KM + KU); see ``_gmres_lowrank``).
     """
-    c, ib, e, left, right, P, Q, scal = ops[1], ops[2], ops[3], ops[4], ops[5], ops[6], ops[7], ops[16]
+    P, Q = ops[6], ops[7]
     N, nx = zM.shape
     b = np.empty(nx)
     work = np.empty(10 * nx)
@@ -153,12 +171,24 @@ def fp_sweep(ops, rM, with_r, zU, with_b, zM, y, out, couple):
             b[:] = zM[n - 1]
         if with_b:
             _b_apply(P[n], Q[n], zU[n], b, -1.0)
-        if c.size == 0:
-            solve_level(left[n], right[n], scal[0], scal[1], scal[2], True, True, b, zM[n], work)
-        else:
-            thomas_ht(ops[0][n], c[n], ib[n], e[n], b, zM[n])
+        fp_level(ops, n, b, zM[n], work)
         if couple != 0.0:
             _coupled(ops, n, zU[n], zM[n], y[n], couple, out[n], with_b)
+        if s.shape[1] > 0:
+            _measure(ops, n, zU[n], zM[n], with_b, s[n])
+
+
+@njit(cache=True)
+def _measure(ops, n, zU, zM, with_u, s):
+    # s = (WM[n] . zM, WU[n] . zU) (zU taken as zero unless with_u)
+    WM, WU = ops[10], ops[12]
+    wM = WM[n] if WM.shape[0] > 1 else WM[0]
+    wU = WU[n] if WU.shape[0] > 1 else WU[0]
+    KM = WM.shape[1]
+    for k in range(KM):
+        s[k] = vdot(wM[k], zM)
+    for k in range(WU.shape[1]):
+        s[KM + k] = vdot(wU[k], zU) if with_u else 0.0
 
 
 @njit(cache=True)
@@ -235,7 +265,7 @@ def newton_preconditioner(ops, r, out):
     zU = out[: N * nx].reshape(N, nx)
     zM = out[N * nx :].reshape(N, nx)
     hjb_sweep(ops, rU, zU)
-    fp_sweep(ops, rM, True, zU, True, zM, zM, zM, 0.0)
+    fp_sweep(ops, rM, True, zU, True, zM, zM, zM, 0.0, np.empty((0, 0)))
 
 
 @njit(cache=True)
