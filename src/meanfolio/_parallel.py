@@ -24,7 +24,16 @@ from collections.abc import Iterator
 import numba
 from numba import njit
 
-__all__ = ["BLOCK", "block_count", "block_total", "busy_cores", "free_threads", "numba_threads", "usable_cores"]
+__all__ = [
+    "BLOCK",
+    "block_count",
+    "block_total",
+    "busy_cores",
+    "free_threads",
+    "numba_threads",
+    "own_running_threads",
+    "usable_cores",
+]
 
 BLOCK = 2048
 
@@ -74,11 +83,14 @@ def usable_cores() -> int:
 
 
 def busy_cores(samples: int = 5, pause: float = 2e-4) -> float:
-    """Cores kept busy by other threads right now.
+    """Cores kept busy by other processes right now.
 
     Linux: the fewest runnable threads in ``/proc/loadavg`` over a few samples
-    ``pause`` seconds apart, less the caller (instant, unlike the load
-    averages, and blind to short blips). Elsewhere: the 1-minute load average.
+    ``pause`` seconds apart, less this process's own runnable threads (the
+    caller, and numba's OpenMP workers, which spin for a few milliseconds
+    after each parallel region: counted as busy, they made every other
+    Newton step of a 1D solve choose one thread); instant, unlike the load
+    averages, and blind to short blips. Elsewhere: the 1-minute load average.
     """
     try:
         fewest = None
@@ -87,13 +99,31 @@ def busy_cores(samples: int = 5, pause: float = 2e-4) -> float:
                 time.sleep(pause)
             with open("/proc/loadavg") as fh:
                 running = int(fh.read().split()[3].split("/")[0])
-            fewest = running if fewest is None else min(fewest, running)
-        return float(max(0, fewest - 1))
+            others = running - max(1, own_running_threads())
+            fewest = others if fewest is None else min(fewest, others)
+        return float(max(0, fewest))
     except (OSError, ValueError, IndexError):
         try:
             return float(os.getloadavg()[0])
         except (AttributeError, OSError):
             return 0.0
+
+
+def own_running_threads() -> int:
+    """This process's threads in the running state (Linux ``/proc/self/task``; 1 elsewhere)."""
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return 1
+    count = 0
+    for tid in tasks:
+        try:
+            with open(f"/proc/self/task/{tid}/stat") as fh:
+                # the state follows the command name, which is in parentheses and may hold spaces
+                count += fh.read().rsplit(")", 1)[1].split()[0] == "R"
+        except (OSError, IndexError):
+            continue  # (a thread that ended meanwhile)
+    return count
 
 
 def free_threads(work: int | None = None) -> int:

@@ -93,6 +93,27 @@ def test_free_threads_counts_busy_cores(monkeypatch):
     assert _parallel.usable_cores() >= 1
 
 
+def test_busy_cores_does_not_count_this_process(monkeypatch):
+    # numba's OpenMP workers spin for milliseconds after a parallel region: they are runnable
+    # threads of this process, not other work (counted, they halved the 1D solver's threads)
+    import builtins
+    import io
+
+    real_open = builtins.open
+    for runnable, own, expected in ((3, 3, 0.0), (5, 3, 2.0), (1, 1, 0.0), (4, 1, 3.0), (2, 0, 1.0)):
+
+        def fake_open(path, *args, runnable=runnable, **kw):
+            if path == "/proc/loadavg":
+                return io.StringIO(f"0.50 0.40 0.30 {runnable}/120 4242\n")
+            return real_open(path, *args, **kw)
+
+        monkeypatch.setattr(builtins, "open", fake_open)
+        monkeypatch.setattr(_parallel, "own_running_threads", lambda own=own: own)
+        assert _parallel.busy_cores(samples=2, pause=0.0) == expected
+    monkeypatch.undo()
+    assert _parallel.own_running_threads() >= 1  # (the caller itself is running)
+
+
 def test_numba_threads_restores_the_count():
     before = numba.get_num_threads()
     with _parallel.numba_threads(1) as used:
