@@ -100,3 +100,23 @@ def test_running_cost_in_place_equals_the_sum_of_the_values(case):
         out = start.copy()
         coupling.add_value(state, out)
         np.testing.assert_allclose(out, start + coupling.value(state), rtol=1e-14, atol=1e-14)
+
+
+def test_couplings_without_local_term_report_it_without_memory():
+    # dm_diag of the mean-field couplings: a read-only broadcast zero, seen as "no local term"
+    from meanfolio.mfg import MarketImpact, MeanInteraction, MeanTracking
+    from meanfolio.mfg.couplings import CouplingState
+    from meanfolio.mfg.couplings.base import all_zero
+
+    x = np.linspace(-1.0, 1.0, 7)
+    m = np.abs(np.random.default_rng(0).normal(size=(3, 7)))
+    state = CouplingState(x, x[1] - x[0], np.zeros(3), np.arange(3), m)
+    state.drift = np.ones_like(m)
+    state.drift_mean_gradient = np.ones_like(m)
+    for coupling in (MeanTracking(1.0), MeanInteraction(0.5), MarketImpact(0.3)):
+        diag = coupling.jacobian(state).dm_diag
+        assert diag.shape == m.shape and all_zero(diag) and not diag.flags.writeable
+        with pytest.raises(ValueError):
+            diag[0, 0] = 1.0
+    assert not all_zero(np.broadcast_to(np.float64(1e-300), (3, 7)))
+    assert not all_zero(np.eye(3)) and all_zero(np.zeros((3, 3))) and all_zero(np.zeros((0, 4)))

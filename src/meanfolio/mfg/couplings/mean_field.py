@@ -13,7 +13,7 @@ from numba import njit
 
 from meanfolio._validation import check_number
 
-from .base import Coupling, CouplingJacobian, _axes, _zeros
+from .base import Coupling, CouplingJacobian, _axes, _zeros, no_local_term
 
 __all__ = ["MarketImpact", "MeanInteraction", "MeanTracking"]
 
@@ -97,7 +97,7 @@ class MeanTracking(Coupling):
             c *= self.q
             # w = z dx at every level: a read-only broadcast view (the 1D solver keeps one row)
             pairs.append((c, np.broadcast_to(z * state.dx, state.m.shape)))
-        return CouplingJacobian(_zeros(state), dm_lowrank=pairs)
+        return CouplingJacobian(no_local_term(state), dm_lowrank=pairs)
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ class MeanInteraction(Coupling):
             (np.broadcast_to(self.lam * z, state.m.shape).copy(), np.broadcast_to(z * state.dx, state.m.shape).copy())
             for z in _axes(state)
         ]
-        return CouplingJacobian(_zeros(state), dm_lowrank=pairs)
+        return CouplingJacobian(no_local_term(state), dm_lowrank=pairs)
 
 
 @dataclass(frozen=True)
@@ -200,4 +200,4 @@ class MarketImpact(Coupling):
             c = np.broadcast_to(-self.lam * z, state.m.shape).copy()
             dm.append((c, drift * state.dx))
             du.append((c, gradient))
-        return CouplingJacobian(_zeros(state), dm_lowrank=dm, du_lowrank=du)
+        return CouplingJacobian(no_local_term(state), dm_lowrank=dm, du_lowrank=du)

@@ -18,6 +18,7 @@ from meanfolio._vector_kernels import vdot
 
 from ..config import MFGConfig
 from ..couplings import Coupling, CouplingJacobian, CouplingState, CouplingSum, as_coupling
+from ..couplings.base import all_zero
 from ..grid import Grid1D
 from ..hamiltonians import Hamiltonian, Quadratic, UpwindTerms
 from ..schemes import _kernels, _march
@@ -369,7 +370,7 @@ def _stack(
 
     CM, WM = pack(jac.dm_lowrank)
     CU, WU = pack(jac.du_lowrank)
-    if local_or_empty and not jac.dm_diag.any():  # no local term: (N, 0), which the 1D kernels skip
+    if local_or_empty and all_zero(jac.dm_diag):  # no local term: (N, 0), which the 1D kernels skip
         return np.zeros((N, 0)), CM, WM, CU, WU
     return np.ascontiguousarray(scale * jac.dm_diag), CM, WM, CU, WU
 
