@@ -99,8 +99,10 @@ def busy_cores(samples: int = 5, pause: float = 2e-4) -> float:
                 time.sleep(pause)
             with open("/proc/loadavg") as fh:
                 running = int(fh.read().split()[3].split("/")[0])
-            others = running - max(1, own_running_threads())
+            others = running - 1 if running <= 1 else running - max(1, own_running_threads())
             fewest = others if fewest is None else min(fewest, others)
+            if fewest <= 0:  # (the fewest cannot fall further: no need to wait for more samples)
+                break
         return float(max(0, fewest))
     except (OSError, ValueError, IndexError):
         try:
