@@ -110,3 +110,16 @@ def test_every_iterate_is_a_density(hamiltonian, coupling, boundary, method, vis
     sol = solve_mfg(config, m0, f, terminal=g, hamiltonian=H)
     _assert_density(sol)
     assert sol.converged == (sol.residual <= TOL), (sol.residual, sol.message)
+
+
+def test_returned_controls_are_the_schemes_feedback_of_the_returned_u():
+    # alpha is -(H_p(a^+) + H_p(b^-)) of the returned u at every level, the last one included
+    x = np.linspace(-2, 2, 50)
+    config = MFGConfig(nx=50, nt=25, x_min=-2, x_max=2, viscosity=0.1, tolerance=1e-9)
+    for hamiltonian in (Quadratic(), PowerLaw(1.5)):
+        sol = solve_mfg(config, gaussian(x, 0.3, 0.5), MeanTracking(1.0), terminal=0.5 * x**2, hamiltonian=hamiltonian)
+        problem = MFGProblem.create(config, gaussian(x, 0.3, 0.5), MeanTracking(1.0), terminal=0.5 * x**2,
+                                    hamiltonian=hamiltonian)  # fmt: skip
+        assert sol.converged
+        np.testing.assert_array_equal(sol.alpha, problem.controls(sol.u))
+        assert np.abs(sol.alpha).max() > 0.1  # (not trivially zero)

@@ -213,7 +213,11 @@ class MFGProblem(ProblemBase):
         u[-1] = self.terminal_cost(m[-1])
         last = upwind_terms(self.grid, self.hamiltonian, u[-1:])
         rh, rf, _ = self.residual_and_terms(u, m, head)
-        return u, m, np.concatenate((head.drift, last.drift)), max(self.norm(rh), self.norm(rf))
+        alpha = np.empty(u.shape)  # (the drift -(left + right) of every level, in place: no temporaries)
+        np.add(head.left, head.right, out=alpha[:-1])
+        np.negative(alpha[:-1], out=alpha[:-1])
+        alpha[-1] = last.drift[0]
+        return u, m, alpha, max(self.norm(rh), self.norm(rf))
 
     def linear_solve(self, ops: tuple, rhs: np.ndarray, rtol: float) -> tuple[np.ndarray, int, float | None]:
         """Newton's system by the compiled right-preconditioned GMRES: ``(delta, iterations, estimate)``.
@@ -299,7 +303,9 @@ class MFGProblem(ProblemBase):
         else:
             jac = self.coupling.jacobian(state)
         # no local term (e.g. MeanTracking): cdiag (N, 0), which the kernels skip
-        cdiag, CM, WM, CU, WU = _stack(jac, dt, self.steps, grid.nx, local_or_empty=True, shared_rows=True)
+        cdiag, CM, WM, CU, WU = _stack(
+            jac, dt, self.steps, grid.nx, local_or_empty=True, shared_rows=True, spare=self._spare
+        )
         gjac = self.terminal.jacobian(self._terminal_state(m[-1]))
         gdiag, gC, gW, _, _ = _stack(gjac, 1.0, 1, grid.nx)
         scal = np.array([grid.dx, dt, nu, float(grid.periodic)])
@@ -346,12 +352,19 @@ def _as_terminal(terminal, grid: Grid1D) -> Coupling:
 
 
 def _stack(
-    jac: CouplingJacobian, scale: float, N: int, nx: int, local_or_empty: bool = False, shared_rows: bool = False
+    jac: CouplingJacobian,
+    scale: float,
+    N: int,
+    nx: int,
+    local_or_empty: bool = False,
+    shared_rows: bool = False,
+    spare=np.empty,
 ):
     """Pack a CouplingJacobian into C-contiguous arrays: diag (N, nx), C/W (N, K, nx); with
     ``local_or_empty``, diag (N, 0) when it is all zero; with ``shared_rows``, W of shape
     (1, K, nx) when every w is the same at all levels (a broadcast view, e.g. ``MeanTracking``'s
-    x dx): the 1D kernels then read one row instead of N (a pass over memory less per product)."""
+    x dx): the 1D kernels then read one row instead of N (a pass over memory less per product).
+    The scaled C is written into ``spare(shape)`` (e.g. the problem's pool: no fresh memory)."""
 
     def pack(pairs):
         if not pairs:
@@ -364,9 +377,10 @@ def _stack(
             W = np.ascontiguousarray(ws[0], dtype=np.float64).reshape(N, 1, nx)
         else:
             W = np.ascontiguousarray(np.stack(ws, axis=1))
-        if len(pairs) == 1:
-            return np.ascontiguousarray(scale * pairs[0][0]).reshape(N, 1, nx), W
-        return np.ascontiguousarray(np.stack([scale * c for c, _ in pairs], axis=1)), W
+        C = spare((N, len(pairs), nx))
+        for k, (c, _) in enumerate(pairs):
+            np.multiply(c, scale, out=C[:, k, :])
+        return C, W
 
     CM, WM = pack(jac.dm_lowrank)
     CU, WU = pack(jac.du_lowrank)
