@@ -200,7 +200,7 @@ def gmres_lowrank(ops, b, rtol, restart, maxiter, x, work):
     """GMRES for Newton's system ``J x = b`` on compressed vectors (module docstring).
 
     Same contract as ``_gmres1d.gmres_into`` (x of 2 N nx floats receives the solution, ``work``
-    of ``gmres_rows(restart)`` rows of N nx floats, of which 2 STORED + 4 are touched); returns
+    of ``gmres_rows(restart)`` rows of N nx floats, of which 2 STORED + 2 are touched); returns
     ``(iterations, relative_residual)``, the residual relative to |b| computed in the orthonormal
     coordinates (exact to rounding), or ``(-1, inf)`` when the columns of some level are
     linearly dependent (x untouched: use ``_gmres1d``).
@@ -208,7 +208,7 @@ def gmres_lowrank(ops, b, rtol, restart, maxiter, x, work):
     N, nx = ops[4].shape
     n = N * nx
     K = ops[9].shape[1] + ops[11].shape[1]
-    keep = min(restart, STORED)
+    keep = min(restart, STORED) - 1
     bU = b[:n].reshape(N, nx)
     bM = b[n:].reshape(N, nx)
     L = np.empty((N, K, K))
@@ -222,10 +222,12 @@ def gmres_lowrank(ops, b, rtol, restart, maxiter, x, work):
     if bnorm == 0.0:
         x[:] = 0.0
         return 0, 0.0
-    ZU = work[:keep]
-    ZM = work[keep : 2 * keep]
-    rU = work[2 * keep].reshape(N, nx)  # the sweeps of r
-    rM = work[2 * keep + 1].reshape(N, nx)
+    # the sweeps of r (row 0), then those of the kept vectors (slots 1..keep): one combination
+    # per cycle takes them all
+    ZU = work[: keep + 1]
+    ZM = work[keep + 1 : 2 * keep + 2]
+    rU = ZU[0].reshape(N, nx)
+    rM = ZM[0].reshape(N, nx)
     zU = work[2 * keep + 2].reshape(N, nx)
     zM = work[2 * keep + 3].reshape(N, nx)
     # xM0 = H^{-T} b_M and s0 = its measurements; pi = p + s0, coordinates of r
@@ -279,7 +281,7 @@ def gmres_lowrank(ops, b, rtol, restart, maxiter, x, work):
                 s *= alphas[j]
             else:
                 alphas[j] = _to_sweep(V[j], L, pi, rperp, taus[j])
-                slot = used if used < keep else -1
+                slot = used + 1 if used < keep else -1
                 tU = ZU[slot].reshape(N, nx) if slot >= 0 else zU
                 tM = ZM[slot].reshape(N, nx) if slot >= 0 else zM
                 lowrank_hjb_sweep(ops, bU, 0.0, taus[j], tU)
@@ -314,27 +316,27 @@ def gmres_lowrank(ops, b, rtol, restart, maxiter, x, work):
         y = np.zeros(k)
         solve_triangular(Hm, g, k, y)
         # the solution and the next residual, all in coordinates: res -= sum y_j T v_j
+        cycle_gamma = 0.0
         for j in range(k):
-            gamma += y[j] * alphas[j]
+            cycle_gamma += y[j] * alphas[j]
             for q in range(N):
                 for c in range(K):
                     omega[q, c] += y[j] * taus[j, q, c]
             for q in range(dim):
                 res[q] -= y[j] * AV[j, q]
-        if combined:  # x_U += sum y_j H^{-1} C tau_j, x_M likewise (the kept sweeps)
-            ys = np.zeros(used)  # (only the slots written in this cycle: the others hold garbage)
+        gamma += cycle_gamma
+        if combined:  # x_U += gamma_cycle H^{-1} r + sum y_j H^{-1} C tau_j, x_M likewise
+            ys = np.zeros(used + 1)  # (only the rows written in this cycle: the others hold garbage)
+            ys[0] = cycle_gamma
             for j in range(k):
                 if slots[j] >= 0:
                     ys[slots[j]] = y[j]
-            combine(ys, used, ZU, x[:n])
-            combine(ys, used, ZM, x[n:])
+            combine(ys, used + 1, ZU, x[:n])
+            combine(ys, used + 1, ZM, x[n:])
         if met:
             rel = abs(g[k]) / bnorm
             break
-    if combined:
-        _axpy(gamma, rU.reshape(-1), x[:n])
-        _axpy(gamma, rM.reshape(-1), x[n:])
-    else:  # x = P^{-1} (w, b_M) with w = gamma r + C omega, by two more sweeps
+    if not combined:  # x = P^{-1} (w, b_M) with w = gamma r + C omega, by two more sweeps
         lowrank_hjb_sweep(ops, bU, 0.0, omega, xU)
         fp_sweep(ops, bM, True, xU, True, xM, zM, zM, 0.0, np.empty((0, 0)))
         _axpy(gamma, rU.reshape(-1), x[:n])
