@@ -103,3 +103,22 @@ def test_the_finiteness_check_of_the_iteration_log_is_exact():
     huge[1] = np.inf
     huge[2] = -np.inf  # inf - inf: a NaN sum, still caught
     assert not _all_finite(huge)
+
+
+def test_newtons_start_keeps_its_fp_factors_for_the_first_operator():
+    # initial_point solves its FP with factors it keeps; the first Newton operator at the same point
+    # reuses them: the same bits as the plain FP and as an operator factored afresh
+    from meanfolio.mfg import MFGProblem
+    from meanfolio.mfg.examples import lq_example
+
+    game = lq_example(120, 60)
+    problem = MFGProblem.create(game["config"], game["m0"], game["f"], terminal=game["terminal"])
+    u, m, terms = problem.initial_point()
+    assert problem._factored is not None and problem._factored[0] is terms
+    np.testing.assert_array_equal(m, problem.fokker_planck(u, terms))
+    reused = problem.newton_operator(u, m, terms)
+    assert problem._factored is None  # (used once, then released)
+    fresh = problem.newton_operator(u, m, terms)
+    assert reused[0] is not fresh[0]
+    for a, b in zip(reused, fresh, strict=True):
+        np.testing.assert_array_equal(a, b)

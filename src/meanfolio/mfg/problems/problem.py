@@ -92,6 +92,8 @@ class MFGProblem(ProblemBase):
     _threads: int | None = field(default=None, init=False, repr=False, compare=False)
     #: (coupling, shape, value) of the coupling's terms that depend neither on m nor on controls
     _static_cost: tuple | None = field(default=None, init=False, repr=False, compare=False)
+    #: (terms, arrays) of Newton's start: its FP's Thomas factors, for the first Newton operator
+    _factored: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def create(
@@ -204,7 +206,19 @@ class MFGProblem(ProblemBase):
         u, m = self.frozen_start()
         u = self.best_response(u, m, tol=START_TOL)
         terms = self.terms(u)
-        return u, self.fokker_planck(u, terms), terms
+        if self.grid.periodic:
+            return u, self.fokker_planck(u, terms), terms
+        # the FP by factors kept for Newton's first operator, at the same point (the same numbers
+        # as fokker_planck: the same factorisation, level groups and solves)
+        arrays = self._spare((6, self.steps, self.config.nx))
+        g, nu = self.grid, float(self.config.viscosity)
+        left, right = (np.ascontiguousarray(a, dtype=np.float64) for a in (terms.left, terms.right))
+        with numba_threads(self.threads()):
+            _march.newton_arrays(left, right, left, right, left, g.dx, g.dt, nu, False, arrays, True, False)
+        m = np.empty((self.config.nt, self.config.nx))
+        _march.fp_march_factored(arrays, self.m0, m)
+        self._factored = (terms, arrays)
+        return u, m, terms
 
     def finish(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
         """:meth:`ProblemBase.finish`, the upwind terms of u[:-1] made once for all three."""
@@ -291,9 +305,13 @@ class MFGProblem(ProblemBase):
         left, right, dleft, dright, m_next = (
             np.ascontiguousarray(a, dtype=np.float64) for a in (*terms_arrays(terms), m[1:])
         )
-        arrays = self._spare((6, *left.shape))
+        cached, self._factored = self._factored, None
+        known = cached is not None and cached[0] is terms  # Newton's start: factored by initial_point
+        arrays = cached[1] if known else self._spare((6, *left.shape))
         with numba_threads(self.threads(renew=True)):
-            _march.newton_arrays(left, right, dleft, dright, m_next, grid.dx, dt, nu, grid.periodic, arrays)
+            _march.newton_arrays(
+                left, right, dleft, dright, m_next, grid.dx, dt, nu, grid.periodic, arrays, not known, True
+            )
         static, dynamic = _split(self.coupling)
         state = self._state(m[1:], terms)
         if static and dynamic:  # terms without m or controls have no derivative: skipped

@@ -133,26 +133,38 @@ def fp_march(left, right, m0, dx, dt, nu, periodic, m):
 
 
 @njit(cache=True, parallel=True)
-def newton_arrays(left, right, dleft, dright, m_next, dx, dt, nu, periodic, out):
+def newton_arrays(left, right, dleft, dright, m_next, dx, dt, nu, periodic, out, factors=True, derivative=True):
     """Fill ``out`` (6, N, nx) with (a, c, ib, e, P, Q) of Newton's operator (``_newton_kernels``):
-    the Thomas factors of every H (``_thomas``; not on a periodic grid, whose cyclic blocks the
-    sweeps solve as they pass) and P = dt dleft M / dx^2, Q = dt dright M / dx^2 of the FP's
-    derivative in U. Levels are independent: one parallel loop over groups of GROUP levels
-    (run it under ``meanfolio._parallel.numba_threads``)."""
+    with ``factors``, the Thomas factors of every H (``_thomas``; not on a periodic grid, whose
+    cyclic blocks the sweeps solve as they pass); with ``derivative``, P = dt dleft M / dx^2 and
+    Q = dt dright M / dx^2 of the FP's derivative in U (dleft, dright, m_next not read without).
+    Levels are independent: one parallel loop over groups of GROUP levels (run it under
+    ``meanfolio._parallel.numba_threads``). The factors alone serve :func:`fp_march_factored`."""
     N, nx = left.shape
     a, c, ib, e, P, Q = out[0], out[1], out[2], out[3], out[4], out[5]
     k = dt / (dx * dx)
     for g in prange((N + GROUP - 1) // GROUP):
         n = g * GROUP
         count = min(GROUP, N - n)
-        for j in range(n, n + count):
-            for i in range(nx):
-                P[j, i] = k * (dleft[j, i] * m_next[j, i])
-                Q[j, i] = k * (dright[j, i] * m_next[j, i])
-        if not periodic:
+        if derivative:
+            for j in range(n, n + count):
+                for i in range(nx):
+                    P[j, i] = k * (dleft[j, i] * m_next[j, i])
+                    Q[j, i] = k * (dright[j, i] * m_next[j, i])
+        if factors and not periodic:
             lo, di, up = np.empty((GROUP, nx)), np.empty((GROUP, nx)), np.empty((GROUP, nx))
             s = slice(n, n + count)
             _factor_levels(left, right, n, count, dx, dt, nu, lo, di, up, c[s], ib[s], a[s], e[s])
+
+
+@njit(cache=True)
+def fp_march_factored(factors, m0, m):
+    """:func:`fp_march` from the factors of :func:`newton_arrays` (rows 0-3 of ``factors``): the
+    same numbers (non-periodic grids), and the factors stay for Newton's operator at the same point."""
+    a, c, ib, e = factors[0], factors[1], factors[2], factors[3]
+    m[0] = m0
+    for n in range(a.shape[0]):
+        thomas_ht(a[n], c[n], ib[n], e[n], m[n], m[n + 1])
 
 
 @njit(cache=True)
