@@ -15,3 +15,10 @@ def vdot(a, b):
     for i in range(a.size):
         s += a[i] * b[i]
     return s
+
+
+@njit(cache=True, fastmath={"contract"})
+def axpy_into(a, x, y, out):
+    """out = y + a x for vectors of equal length in one pass (no temporary; out may be y)."""
+    for i in range(out.size):
+        out[i] = y[i] + a * x[i]

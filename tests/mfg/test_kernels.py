@@ -245,7 +245,7 @@ def test_spare_arrays_are_reused_only_when_nothing_refers_to_them(lq):
     ids = {id(a.base) for a in (held.value, held.left, held.right, held.dleft, held.dright, other.value)}
     assert len(ids) == 6 and id(rh) != id(rf)
     view = rh[2:]
-    base = id(rh)
+    base = id(rh.base)  # (R_H and R_F are the two rows of one pool array)
     del rh, rf, other
     taken = [problem._spare(view.base.shape) for _ in range(len(problem._spares) + 1)]
     assert base not in {id(a) for a in taken}  # rh is still seen through ``view``

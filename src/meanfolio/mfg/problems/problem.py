@@ -278,7 +278,8 @@ class MFGProblem(ProblemBase):
             u[-1] = g_T
         terms = self.terms(u) if terms is None else terms
         f = self.running_cost(u, m, terms)
-        rh, rf = self._spare(f.shape), self._spare(f.shape)
+        both = self._spare((2, *f.shape))  # (one array: Newton takes (R_H, R_F) as its right-hand side without a copy)
+        rh, rf = both[0], both[1]
         g = self.grid
         arrays = (np.ascontiguousarray(a, dtype=np.float64) for a in (u, m, terms.value, terms.left, terms.right, f))
         with numba_threads(self.threads()):

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from meanfolio._vector_kernels import axpy_into
+
 from .iterative import IterationLog
 from .linear_solve import apply_preconditioner, checked_solve
 
@@ -102,20 +104,16 @@ def _accept(new: _Point, merit: float, decrease: float) -> bool:
     return bool(np.isfinite(new.merit) and new.merit**2 <= (1.0 - decrease) * merit**2)
 
 
-def _line_search(problem, p: _Point, du, dm, eta: float) -> tuple[float, _Point] | None:
-    """Backtracking on phi along (du, dm); None when no step down to the minimum decreases it."""
+def _line_search(problem, p: _Point, du, dm, eta: float, scale: float = 1.0) -> tuple[float, _Point] | None:
+    """Backtracking on phi along scale (du, dm); None when no step down to the minimum decreases it."""
     step = 1.0
     while step >= LINE_SEARCH_MIN_STEP:
-        # (new arrays written in one pass each: the same sums as a copy followed by +=)
+        # (new arrays written in one pass each: no temporary for step * scale * du)
         u, m = problem._spare(p.u.shape), problem._spare(p.m.shape)
         u[-1] = p.u[-1]
         m[0] = p.m[0]
-        if step == 1.0:
-            np.add(p.u[:-1], du, out=u[:-1])
-            np.add(p.m[1:], dm, out=m[1:])
-        else:
-            np.add(p.u[:-1], step * du, out=u[:-1])
-            np.add(p.m[1:], step * dm, out=m[1:])
+        axpy_into(step * scale, du.reshape(-1), p.u[:-1].reshape(-1), u[:-1].reshape(-1))
+        axpy_into(step * scale, dm.reshape(-1), p.m[1:].reshape(-1), m[1:].reshape(-1))
         new = _evaluate(problem, u, m, owned=True)
         if _accept(new, p.merit, 2.0 * ARMIJO * step * (1.0 - eta)):
             return step, new
@@ -228,9 +226,8 @@ def newton(
         if stats.failure is not None:
             break
         ops = problem.newton_operator(p.u, p.m, p.terms)
-        rhs = problem._spare((2 * size,))
-        np.multiply(p.rh.reshape(-1), -dt, out=rhs[:size])
-        np.multiply(p.rf.reshape(-1), -dt, out=rhs[size:])
+        # J delta = -dt R: solved as J x = R (the same relative residual), delta = -dt x
+        rhs = _joined(p.rh, p.rf)
         # Inexact Newton: solve loosely far away, tightly near the solution so
         # the final steps stay quadratic, but never tighter than the stopping test
         # needs: the linear part of the next residual is at most about
@@ -248,7 +245,7 @@ def newton(
         if solve.relative_residual <= MAX_FORCING:
             du = solve.x[:size].reshape(shape)
             dm = solve.x[size:].reshape(shape)
-            found = _line_search(problem, p, du, dm, solve.relative_residual)
+            found = _line_search(problem, p, du, dm, solve.relative_residual, -dt)
         if found is None or found[0] < SHORT_STEP:
             # No Newton step, or a short one: the best-response sweep may do better.
             swept = _sweep(problem, p)
@@ -264,6 +261,22 @@ def newton(
     if stats.failure is not None and not log.converged:
         log.message = f"not converged: {stats.failure}; the iterate with the lowest residual is returned"
     return stats
+
+
+def _joined(rh: np.ndarray, rf: np.ndarray) -> np.ndarray:
+    """(R_H, R_F) as one contiguous vector: a view when the problem wrote them as the two rows of
+    one array (the 1D problem), else a copy."""
+    base = rh.base
+    if (
+        base is not None
+        and base is rf.base
+        and base.flags.c_contiguous
+        and base.shape == (2, *rh.shape)
+        and rh.ctypes.data == base.ctypes.data
+        and rf.ctypes.data == base.ctypes.data + rh.nbytes
+    ):
+        return base.reshape(-1)
+    return np.concatenate((rh.reshape(-1), rf.reshape(-1)))
 
 
 def forcing_term(res: float, tolerance: float) -> float:
