@@ -100,6 +100,16 @@ def test_running_cost_in_place_equals_the_sum_of_the_values(case):
         out = start.copy()
         coupling.add_value(state, out)
         np.testing.assert_allclose(out, start + coupling.value(state), rtol=1e-14, atol=1e-14)
+        out = np.full_like(start, np.nan)  # out = base + F: out's old content is not read
+        coupling.add_value(state, out, base=start)
+        np.testing.assert_allclose(out, start + coupling.value(state), rtol=1e-14, atol=1e-14)
+    for coupling in (MeanTracking(1.3), MeanInteraction(0.4)):  # 1D, the compiled pass
+        x = rng.normal(size=7)
+        state = CouplingState(x, 0.25, np.zeros(4), np.arange(4), rng.random((4, 7)))
+        start = rng.normal(size=(4, 7))
+        out = np.full_like(start, np.nan)
+        coupling.add_value(state, out, base=start)
+        np.testing.assert_allclose(out, start + coupling.value(state), rtol=1e-14, atol=1e-14)
 
 
 def test_couplings_without_local_term_report_it_without_memory():

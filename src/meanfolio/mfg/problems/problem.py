@@ -163,9 +163,10 @@ class MFGProblem(ProblemBase):
             cached = (self.coupling, state.m.shape, _sum_values(static, state, 0))
             self._static_cost = cached
         out = self._spare(state.m.shape)
-        np.copyto(out, cached[2])
+        base = cached[2]  # out = f(t, x) + the first dynamic term in one pass, then += the others
         for t in dynamic:  # (in place: no new array per term)
-            t.add_value(state, out)
+            t.add_value(state, out, base)
+            base = None
         return out
 
     def terminal_cost(self, m_T: np.ndarray) -> np.ndarray:
@@ -206,10 +207,15 @@ class MFGProblem(ProblemBase):
         u, m = self.frozen_start()
         u = self.best_response(u, m, tol=START_TOL)
         terms = self.terms(u)
+        return u, self._factored_fokker_planck(u, terms, keep=True), terms
+
+    def _factored_fokker_planck(self, u: np.ndarray, terms: UpwindTerms, keep: bool) -> np.ndarray:
+        """:meth:`fokker_planck` with the Thomas factors made first, on the free cores (the same
+        numbers: the same factorisation, level groups and solves); with ``keep``, the factors stay
+        for the Newton operator at the same point (:meth:`newton_operator`). Periodic grids: the
+        plain march."""
         if self.grid.periodic:
-            return u, self.fokker_planck(u, terms), terms
-        # the FP by factors kept for Newton's first operator, at the same point (the same numbers
-        # as fokker_planck: the same factorisation, level groups and solves)
+            return self.fokker_planck(u, terms)
         arrays = self._spare((6, self.steps, self.config.nx))
         g, nu = self.grid, float(self.config.viscosity)
         left, right = (np.ascontiguousarray(a, dtype=np.float64) for a in (terms.left, terms.right))
@@ -217,13 +223,14 @@ class MFGProblem(ProblemBase):
             _march.newton_arrays(left, right, left, right, left, g.dx, g.dt, nu, False, arrays, True, False)
         m = np.empty((self.config.nt, self.config.nx))
         _march.fp_march_factored(arrays, self.m0, m)
-        self._factored = (terms, arrays)
-        return u, m, terms
+        if keep:
+            self._factored = (terms, arrays)
+        return m
 
     def finish(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
         """:meth:`ProblemBase.finish`, the upwind terms of u[:-1] made once for all three."""
         head = self.terms(u)
-        m = self.fokker_planck(u, head)
+        m = self._factored_fokker_planck(u, head, keep=False)
         u[-1] = self.terminal_cost(m[-1])
         last = upwind_terms(self.grid, self.hamiltonian, u[-1:])
         rh, rf, _ = self.residual_and_terms(u, m, head)
