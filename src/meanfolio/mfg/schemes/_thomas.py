@@ -27,13 +27,18 @@ multiply-add on the chain.
 
 from __future__ import annotations
 
-from numba import njit
+from numba import njit, uint64
 
 #: FMA contraction: the recursions are chains of multiply-adds whose latency sets their speed
 FAST = {"contract"}
 
 #: levels factored together by :func:`factor_group`: their division chains are independent and overlap
 GROUP = 4
+
+#: index type of the solves' chain loops: numba adds a wraparound check (i < 0: i += n) to every
+#: access with a signed index it cannot prove non-negative (n - 1 - j, k - j); in these
+#: latency-bound loops those instructions cost ~13% of a solve, unsigned indices have none
+U = uint64
 
 
 @njit(cache=True, fastmath=FAST, inline="always")
@@ -156,13 +161,16 @@ def thomas_h(a, c, ib, b, out):
         out[0] = y
     if bottom > 0:
         out[n - 1] = w
-    for j in range(1, bottom):
-        i = n - 1 - j
+    last, twist = U(n - 1), U(k)  # (unsigned indices: see ``U``)
+    for jj in range(1, bottom):
+        j = U(jj)
+        i = last - j
         y = b[j] * ib[j] - a[j] * y
         w = b[i] * ib[i] - c[i] * w
         out[j] = y
         out[i] = w
-    for j in range(max(bottom, 1), k):
+    for jj in range(max(bottom, 1), k):
+        j = U(jj)
         y = b[j] * ib[j] - a[j] * y
         out[j] = y
     x = b[k] * ib[k]
@@ -173,14 +181,16 @@ def thomas_h(a, c, ib, b, out):
     out[k] = x
     y = x
     w = x
-    for j in range(1, bottom + 1):
-        y = out[k - j] - c[k - j] * y
-        w = out[k + j] - a[k + j] * w
-        out[k - j] = y
-        out[k + j] = w
-    for j in range(bottom + 1, k + 1):
-        y = out[k - j] - c[k - j] * y
-        out[k - j] = y
+    for jj in range(1, bottom + 1):
+        j = U(jj)
+        y = out[twist - j] - c[twist - j] * y
+        w = out[twist + j] - a[twist + j] * w
+        out[twist - j] = y
+        out[twist + j] = w
+    for jj in range(bottom + 1, k + 1):
+        j = U(jj)
+        y = out[twist - j] - c[twist - j] * y
+        out[twist - j] = y
 
 
 @njit(cache=True, fastmath=FAST)
@@ -200,14 +210,17 @@ def thomas_ht(a, c, ib, e, b, out):
         out[0] = z
     if bottom > 0:
         out[n - 1] = w
-    for j in range(1, bottom):
-        i = n - 1 - j
-        z = b[j] - c[j - 1] * z
-        w = b[i] - a[i + 1] * w
+    last, twist, one = U(n - 1), U(k), U(1)
+    for jj in range(1, bottom):
+        j = U(jj)
+        i = last - j
+        z = b[j] - c[j - one] * z
+        w = b[i] - a[i + one] * w
         out[j] = z
         out[i] = w
-    for j in range(max(bottom, 1), k):
-        z = b[j] - c[j - 1] * z
+    for jj in range(max(bottom, 1), k):
+        j = U(jj)
+        z = b[j] - c[j - one] * z
         out[j] = z
     x = b[k]
     if k > 0:
@@ -218,11 +231,14 @@ def thomas_ht(a, c, ib, e, b, out):
     out[k] = x
     z = x
     w = x
-    for j in range(1, bottom + 1):
-        z = out[k - j] * ib[k - j] - e[k - j] * z
-        w = out[k + j] * ib[k + j] - e[k + j] * w
-        out[k - j] = z
-        out[k + j] = w
-    for j in range(bottom + 1, k + 1):
-        z = out[k - j] * ib[k - j] - e[k - j] * z
-        out[k - j] = z
+    for jj in range(1, bottom + 1):
+        j = U(jj)
+        lo, hi = twist - j, twist + j
+        z = out[lo] * ib[lo] - e[lo] * z
+        w = out[hi] * ib[hi] - e[hi] * w
+        out[lo] = z
+        out[hi] = w
+    for jj in range(bottom + 1, k + 1):
+        lo = twist - U(jj)
+        z = out[lo] * ib[lo] - e[lo] * z
+        out[lo] = z
