@@ -16,7 +16,7 @@ from numba import njit
 
 from meanfolio._vector_kernels import SUMS, vdot
 
-from ._newton_kernels import fp_sweep, givens_column, hjb_sweep, solve_triangular
+from ._newton_kernels import close_column, fp_sweep, hjb_sweep, solve_triangular, start_cycle
 
 
 @njit(cache=True, fastmath=SUMS)
@@ -133,13 +133,7 @@ def gmres_into(ops, b, rtol, restart, maxiter, x, work):
         rel = beta / bnorm
         if rel <= rtol or total >= maxiter:
             break
-        v0 = V[0]
-        scale = 1.0 / beta
-        for i in range(n):
-            v0[i] = res[i] * scale
-        g[:] = 0.0
-        g[0] = beta
-        Hm[:, :] = 0.0
+        start_cycle(res, beta, V[0], g, Hm)
         k = 0
         met = False
         for j in range(restart):
@@ -153,16 +147,9 @@ def gmres_into(ops, b, rtol, restart, maxiter, x, work):
                 Hm[i, j] = h
                 h = mgs_pass(w, V[i], h, V[i + 1] if i < j else w)
             hn = np.sqrt(h)
-            Hm[j + 1, j] = hn
-            if hn > 0.0:
-                vj = V[j + 1]
-                scale = 1.0 / hn
-                for i in range(n):
-                    vj[i] = w[i] * scale
-            givens_column(Hm, cs, sn, g, j)
+            met = close_column(Hm, cs, sn, g, j, hn, w, V[j + 1], rtol, bnorm)
             total += 1
             k = j + 1
-            met = abs(g[j + 1]) <= rtol * bnorm
             if met or total >= maxiter or hn == 0.0:
                 break
         y = np.zeros(k)

@@ -46,7 +46,15 @@ from numba import njit
 from meanfolio._vector_kernels import vdot
 
 from ._gmres1d import STORED, combine
-from ._newton_kernels import _axpy, fp_sweep, givens_column, hjb_level, hjb_sweep, solve_triangular
+from ._newton_kernels import (
+    _axpy,
+    close_column,
+    fp_sweep,
+    hjb_level,
+    hjb_sweep,
+    solve_triangular,
+    start_cycle,
+)
 
 #: a level's columns count as linearly dependent when a Cholesky pivot of their Gram matrix
 #: falls below this fraction of its largest diagonal entry
@@ -216,11 +224,7 @@ def gmres_lowrank(ops, b, rtol, restart, maxiter, x, work):
         rel = beta / bnorm
         if rel <= rtol or total >= maxiter:
             break
-        for i in range(dim):
-            V[0, i] = res[i] / beta
-        g[:] = 0.0
-        g[0] = beta
-        Hm[:, :] = 0.0
+        start_cycle(res, beta, V[0], g, Hm)
         k = 0
         met = False
         for j in range(restart):
@@ -241,14 +245,9 @@ def gmres_lowrank(ops, b, rtol, restart, maxiter, x, work):
                 for q in range(dim):
                     vec[q] -= h * V[i, q]
             hn = np.sqrt(vdot(vec, vec))
-            Hm[j + 1, j] = hn
-            if hn > 0.0:
-                for q in range(dim):
-                    vec[q] /= hn
-            givens_column(Hm, cs, sn, g, j)
+            met = close_column(Hm, cs, sn, g, j, hn, vec, vec, rtol, bnorm)
             total += 1
             k = j + 1
-            met = abs(g[j + 1]) <= rtol * bnorm
             if met or total >= maxiter or hn == 0.0:
                 break
         y = np.zeros(k)

@@ -292,6 +292,33 @@ def givens_column(H, cs, sn, g, j):
 
 
 @njit(cache=True)
+def start_cycle(res, beta, v0, g, Hm):
+    """A restart cycle of GMRES from the residual ``res`` of norm beta: v0 = res / beta, g = beta e1,
+    the Hessenberg matrix cleared. Shared by the 1D GMRES (``_gmres1d``, ``_gmres_lowrank``)."""
+    scale = 1.0 / beta
+    for i in range(v0.size):
+        v0[i] = res[i] * scale
+    g[:] = 0.0
+    g[0] = beta
+    Hm[:, :] = 0.0
+
+
+@njit(cache=True)
+def close_column(Hm, cs, sn, g, j, hn, src, dst, rtol, bnorm):
+    """The end of Arnoldi's column j: H[j + 1, j] = hn, the next basis vector dst = src / hn
+    (unless hn = 0: a breakdown, dst untouched; src may be dst), the rotations of
+    :func:`givens_column`; returns whether the residual |g[j + 1]| is at most rtol |b|.
+    Shared by the 1D GMRES (``_gmres1d``, ``_gmres_lowrank``)."""
+    Hm[j + 1, j] = hn
+    if hn > 0.0:
+        scale = 1.0 / hn
+        for i in range(dst.size):
+            dst[i] = src[i] * scale
+    givens_column(Hm, cs, sn, g, j)
+    return abs(g[j + 1]) <= rtol * bnorm
+
+
+@njit(cache=True)
 def solve_triangular(H, g, k, y):
     """y[:k] solving the upper-triangular H[:k, :k] y = g[:k] (GMRES's least-squares step)."""
     for i in range(k - 1, -1, -1):
