@@ -253,3 +253,26 @@ def test_spare_arrays_are_reused_only_when_nothing_refers_to_them(lq):
     pool = {id(a) for a in problem._spares}
     reused = problem._spare(held.value.shape)
     assert id(reused) in pool  # released arrays come back instead of new memory
+
+
+@pytest.mark.parametrize("boundary", ["neumann", "periodic"])
+def test_terms_and_residuals_in_one_pass_equal_the_two_passes(lq, boundary):
+    # residual_and_terms without known terms makes them and the residuals level by level in one
+    # pass (terms_and_residuals_parallel): the same bits as the terms first, then the residuals
+    from meanfolio.mfg import Linear, MFGProblem, PowerLaw, Quadratic
+
+    config = lq_config(40, 16, boundary=boundary)
+    x = grid_of(config).x
+    rng = np.random.default_rng(5)
+    for hamiltonian in (Quadratic(), PowerLaw(1.7), Linear(0.8)):
+        problem = MFGProblem.create(config, lq.m0(x), lq.coupling(), terminal=lq.terminal(x), hamiltonian=hamiltonian)
+        u, m = problem.initial_guess()
+        u = u + 0.05 * rng.normal(size=u.shape)
+        rh, rf, terms = problem.residual_and_terms(u, m)
+        separate = problem.terms(np.concatenate((u[:-1], [problem.terminal_cost(m[-1])])))
+        rh2, rf2, _ = problem.residual_and_terms(u, m, separate)
+        np.testing.assert_array_equal(rh, rh2)
+        np.testing.assert_array_equal(rf, rf2)
+        for name in ("value", "left", "right", "dleft", "dright"):
+            np.testing.assert_array_equal(getattr(terms, name), getattr(separate, name))
+        assert np.abs(rh).max() > 1e-3  # (not trivially zero)

@@ -283,14 +283,25 @@ class MFGProblem(ProblemBase):
         if not np.array_equal(u[-1], g_T):  # (no copy when u already ends with g)
             u = u.copy()
             u[-1] = g_T
+        g, nu = self.grid, float(self.config.viscosity)
+        both = self._spare((2, self.steps, self.config.nx))  # (Newton's right-hand side, no copy)
+        rh, rf = both[0], both[1]
+        fused = terms is None and self.hamiltonian.kernel is not None and not self.coupling.uses_control
+        if fused:  # f needs only m: the terms and the residuals in one pass over the levels
+            f = np.ascontiguousarray(self.running_cost(u, m), dtype=np.float64)
+            out = [self._spare(f.shape) for _ in range(5)]
+            kind, param = self.hamiltonian.kernel
+            u, m = (np.ascontiguousarray(a, dtype=np.float64) for a in (u, m))
+            with numba_threads(self.threads()):
+                _kernels.terms_and_residuals_parallel(
+                    kind, float(param), u, m, f, g.dx, g.dt, nu, g.periodic, *out, rh, rf
+                )
+            return rh, rf, UpwindTerms(*out)
         terms = self.terms(u) if terms is None else terms
         f = self.running_cost(u, m, terms)
-        both = self._spare((2, *f.shape))  # (one array: Newton takes (R_H, R_F) as its right-hand side without a copy)
-        rh, rf = both[0], both[1]
-        g = self.grid
         arrays = (np.ascontiguousarray(a, dtype=np.float64) for a in (u, m, terms.value, terms.left, terms.right, f))
         with numba_threads(self.threads()):
-            _kernels.mfg_residuals_parallel(*arrays, g.dx, g.dt, float(self.config.viscosity), g.periodic, rh, rf)
+            _kernels.mfg_residuals_parallel(*arrays, g.dx, g.dt, nu, g.periodic, rh, rf)
         return rh, rf, terms
 
     def norm(self, r: np.ndarray) -> float:

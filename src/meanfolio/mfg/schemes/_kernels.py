@@ -140,6 +140,16 @@ def mfg_residuals_parallel(u, m, value, left, right, f, dx, dt, nu, periodic, rh
         _residuals_level(n, u, m, value, left, right, f, dx, dt, nu, periodic, rh, rf, True)
 
 
+@njit(cache=True, parallel=True)
+def terms_and_residuals_parallel(kind, param, u, m, f, dx, dt, nu, periodic, value, left, right, dleft, dright, rh, rf):
+    """:func:`upwind_split_parallel` of u[:-1] and :func:`mfg_residuals_parallel` in one pass: each
+    level's upwind terms are made and read by its residuals while they are in cache (instead of
+    a second pass over memory). One level per parallel iteration."""
+    for n in prange(value.shape[0]):
+        upwind_row(kind, param, u[n], dx, periodic, value[n], left[n], right[n], dleft[n], dright[n])
+        _residuals_level(n, u, m, value, left, right, f, dx, dt, nu, periodic, rh, rf, True)
+
+
 @njit(cache=True)
 def hjb_level_residual(un, un1, vn, fn, dx, dt, nu, periodic, scale, out):
     """out = scale times the residual of one level of the HJB,
