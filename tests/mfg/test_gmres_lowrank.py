@@ -29,7 +29,10 @@ def _operator(lq, f, periodic=False, nx=40, nt=20):
 def _solve(kernel, ops, b, rtol, restart=40):
     N, nx = ops[4].shape
     x = np.zeros(b.size)
-    work = np.full((_newton_kernels.gmres_rows(restart), N * nx), np.nan)  # unwritten rows must not leak
+    if kernel is _gmres_lowrank.gmres_lowrank:  # (unwritten rows must not leak: NaN)
+        work = tuple(np.full(N * nx, np.nan) for _ in range(_gmres_lowrank.ROWS))
+    else:
+        work = np.full((_newton_kernels.gmres_rows(restart), N * nx), np.nan)
     its, rel = kernel(ops, b, rtol, restart, 400, x, work)
     return x, its, rel
 

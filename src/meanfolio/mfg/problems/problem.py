@@ -255,13 +255,15 @@ class MFGProblem(ProblemBase):
         vectors of the HJB rows' size) comes from the spare pool: fresh memory costs a page fault
         per 4 KiB touched."""
         N, nx = self.steps, self.config.nx
-        work = self._spare((_newton_kernels.gmres_rows(GMRES_RESTART), N * nx))
-        delta = self._spare((2 * N * nx,))  # (written in full by gmres_into)
+        delta = self._spare((2 * N * nx,))  # (written in full by the kernels)
         rhs = np.ascontiguousarray(rhs, dtype=np.float64)
         its = -1
-        if _lowrank(ops):  # mean-field couplings only: the same GMRES on compressed vectors
-            its, rel = _gmres_lowrank.gmres_lowrank(ops, rhs, rtol, GMRES_RESTART, GMRES_MAXITER, delta, work)
+        if _lowrank(ops):  # mean-field couplings only: GMRES on the moments
+            rows = tuple(self._spare((N, nx)).reshape(-1) for _ in range(_gmres_lowrank.ROWS))
+            its, rel = _gmres_lowrank.gmres_lowrank(ops, rhs, rtol, GMRES_RESTART, GMRES_MAXITER, delta, rows)
+            rows = None
         if its < 0:
+            work = self._spare((_newton_kernels.gmres_rows(GMRES_RESTART), N * nx))
             its, rel = _newton_kernels.gmres_into(ops, rhs, rtol, GMRES_RESTART, GMRES_MAXITER, delta, work)
         return delta, int(its), (float(rel) if rel <= rtol else None)
 

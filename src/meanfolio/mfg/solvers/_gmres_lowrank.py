@@ -45,7 +45,7 @@ from numba import njit
 
 from meanfolio._vector_kernels import vdot
 
-from ._gmres1d import STORED, combine
+from ._gmres1d import BLOCK, STORED
 from ._newton_kernels import (
     _axpy,
     close_column,
@@ -86,6 +86,24 @@ def lowrank_hjb_sweep(ops, base, beta, tau, out):
             if tau[n, KM + k] != 0.0:
                 _axpy(tau[n, KM + k], CU[n, k], b)
         hjb_level(ops, n, b, out[n], work)
+
+
+#: scratch rows of :func:`gmres_lowrank`
+ROWS = 2 * STORED + 2
+
+
+@njit(cache=True, fastmath={"contract"})
+def combine_rows(y, k, rows, first, out):
+    """out += sum_{i < k} y[i] rows[first + i] in one pass over out (``_gmres1d.combine`` for a
+    tuple of rows)."""
+    n = out.size
+    for s in range(0, n, BLOCK):
+        e = min(s + BLOCK, n)
+        for i in range(k):
+            yi = y[i]
+            vi = rows[first + i]
+            for p in range(s, e):
+                out[p] += yi * vi[p]
 
 
 @njit(cache=True)
@@ -175,11 +193,13 @@ def _lt(L, s, out, sign):
 
 
 @njit(cache=True)
-def gmres_lowrank(ops, b, rtol, restart, maxiter, x, work):
+def gmres_lowrank(ops, b, rtol, restart, maxiter, x, rows):
     """GMRES for Newton's system ``J x = b`` on N K coordinates (module docstring).
 
-    Same contract as ``_gmres1d.gmres_into`` (x of 2 N nx floats receives the solution, ``work``
-    of ``gmres_rows(restart)`` rows of N nx floats, of which at most 2 STORED are touched); returns
+    Like ``_gmres1d.gmres_into`` (x of 2 N nx floats receives the solution), with its scratch as
+    ``rows``, a tuple of ``ROWS`` arrays of N nx floats (separate arrays: each below malloc's
+    mmap threshold, so the heap recycles them between solves instead of mapping fresh pages,
+    ~10 ms per 2000 x 1000 solve as one block); returns
     ``(iterations, relative_residual)``: the GMRES iterations after the preconditioner's x0 (0 when
     x0 is close enough), and the residual relative to |b| computed in the coordinates (the full
     residual's norm, to rounding); ``(-1, inf)`` when the columns of some level are linearly
@@ -198,8 +218,8 @@ def gmres_lowrank(ops, b, rtol, restart, maxiter, x, work):
         return 0, 0.0
     xU = x[:n].reshape(N, nx)
     xM = x[n:].reshape(N, nx)
-    ZU = work[:keep]  # the sweeps P^{-1} (C sigma_j, 0) of the first ``keep`` vectors of a cycle
-    ZM = work[keep : 2 * keep]
+    # rows[j], rows[STORED + j]: the sweeps P^{-1} (C sigma_j, 0) of the first ``keep`` vectors of
+    # a cycle; the last two rows: those of the others
     # x0 = P^{-1} b and rho = its measurements; the residual's coordinates L^T rho
     dim = N * K
     rho = np.zeros((N, K))
@@ -229,8 +249,8 @@ def gmres_lowrank(ops, b, rtol, restart, maxiter, x, work):
         met = False
         for j in range(restart):
             _to_sigma(V[j], L, sigmas[j])
-            tU = ZU[j].reshape(N, nx) if j < keep else work[2 * keep].reshape(N, nx)
-            tM = ZM[j].reshape(N, nx) if j < keep else work[2 * keep + 1].reshape(N, nx)
+            tU = (rows[j] if j < keep else rows[2 * STORED]).reshape(N, nx)
+            tM = (rows[STORED + j] if j < keep else rows[2 * STORED + 1]).reshape(N, nx)
             combined = combined and j < keep
             lowrank_hjb_sweep(ops, tU, 0.0, sigmas[j], tU)
             fp_sweep(ops, tM, False, tU, True, tM, tM, tM, 0.0, s)
@@ -260,8 +280,8 @@ def gmres_lowrank(ops, b, rtol, restart, maxiter, x, work):
             for q in range(dim):
                 res[q] -= y[j] * AV[j, q]
         if combined:  # x += sum y_j P^{-1} (C sigma_j, 0): the kept sweeps
-            combine(y, k, ZU, x[:n])
-            combine(y, k, ZM, x[n:])
+            combine_rows(y, k, rows, 0, x[:n])
+            combine_rows(y, k, rows, STORED, x[n:])
         if met:
             rel = abs(g[k]) / bnorm
             break
