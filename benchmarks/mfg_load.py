@@ -18,7 +18,9 @@ bounded, killed at the end). Rows "idle vs loaded": ours = idle time,
 baseline = loaded time, so ratio = loaded / idle (goal <= 2). Rows
 "1 thread / default": ratio = one-thread time / default time in the same
 conditions (>= 1: the default is no worse than one thread). Times are the
-best of a few runs; CPU seconds (all threads) per run are also given.
+best of a few runs (7 in 1D, 4 in 2D), the thread modes interleaved run by
+run so that a drift of the machine's speed favours none; CPU seconds (all
+threads) per run are also given.
 
     python benchmarks/mfg_load.py       # table + results/mfg_load.json
 """
@@ -36,7 +38,7 @@ from pathlib import Path
 import numba
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _runner import Report, best_time  # noqa: E402
+from _runner import Report  # noqa: E402
 from meanfolio import _parallel  # noqa: E402
 from meanfolio.mfg import solve_mfg
 from meanfolio.mfg.examples import lq_example  # noqa: E402
@@ -73,22 +75,31 @@ def _choice(work=None):
     return CHOSEN[-1]
 
 
-def measure(n: int, mode: str, repeat: int) -> dict:
-    """The 2D game of size n with the threads of ``mode``."""
-    config, m0, f, g = game(n)
-    return timed(functools.partial(solve_mfg, config, m0, f, terminal=g), mode, repeat)
-
-
-def timed(run, mode: str, repeat: int) -> dict:
-    """Best of ``repeat`` runs with the threads of ``mode`` (see MODES), the threads chosen and the CPU time."""
-    CHOSEN.clear()
-    FORCED[0] = MODES[mode]
-    cpu = time.process_time()
-    wall, sol = best_time(run, repeat=repeat, warmup=False)
-    cpu = (time.process_time() - cpu) / repeat
+def timed(run, modes: tuple[str, ...], repeat: int) -> dict[str, dict]:
+    """Best of ``repeat`` runs per thread mode (see MODES), the modes interleaved run by run (a
+    machine whose speed drifts, as a shared one does, then favours none of them), with the threads
+    chosen, the CPU time per run and the 1-minute load average."""
+    chosen = {mode: [] for mode in modes}
+    wall = {mode: float("inf") for mode in modes}
+    cpu = dict.fromkeys(modes, 0.0)
+    sols = {}
+    for _ in range(repeat):
+        for mode in modes:
+            CHOSEN.clear()
+            FORCED[0] = MODES[mode]
+            start_cpu, start = time.process_time(), time.perf_counter()
+            sols[mode] = run()
+            wall[mode] = min(wall[mode], time.perf_counter() - start)
+            cpu[mode] += (time.process_time() - start_cpu) / repeat
+            chosen[mode] += CHOSEN
     FORCED[0] = None
-    threads = f"{min(CHOSEN)}-{max(CHOSEN)}" if len(set(CHOSEN)) > 1 else str(CHOSEN[0])
-    return {"wall": wall, "cpu": cpu, "threads": threads, "load": os.getloadavg()[0], "sol": sol}
+    load = os.getloadavg()[0]
+    out = {}
+    for mode in modes:
+        used = chosen[mode]
+        threads = f"{min(used)}-{max(used)}" if len(set(used)) > 1 else str(used[0])
+        out[mode] = {"wall": wall[mode], "cpu": cpu[mode], "threads": threads, "load": load, "sol": sols[mode]}
+    return out
 
 
 def main() -> None:
@@ -103,11 +114,13 @@ def main() -> None:
     results = {}
     for state in ("idle", "loaded"):
         with busy_loop() if state == "loaded" else contextlib.nullcontext():
-            for mode in ("default", "1 thread"):
-                results[state, "1d", mode] = timed(lq_1d, mode, repeat=5)
+            for mode, r in timed(lq_1d, ("default", "1 thread"), repeat=7).items():
+                results[state, "1d", mode] = r
             for n in (50, 100):
-                for mode in MODES:
-                    results[state, n, mode] = measure(n, mode, repeat=3)
+                config, m0, f, g = game(n)
+                run = functools.partial(solve_mfg, config, m0, f, terminal=g)
+                for mode, r in timed(run, tuple(MODES), repeat=4).items():
+                    results[state, n, mode] = r
     idle, loaded = results["idle", "1d", "default"], results["loaded", "1d", "default"]
     report.add(
         "1D LQ 2000x1000: loaded / idle", idle["wall"], loaded["wall"], idle_cpu_s=idle["cpu"],
