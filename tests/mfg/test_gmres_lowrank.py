@@ -33,7 +33,7 @@ def _solve(kernel, ops, b, rtol, restart=40):
         work = tuple(np.full(N * nx, np.nan) for _ in range(_gmres_lowrank.ROWS))
     else:
         work = np.full((_newton_kernels.gmres_rows(restart), N * nx), np.nan)
-    its, rel = kernel(ops, b, rtol, restart, 400, x, work)
+    its, rel, _ = kernel(ops, b, rtol, restart, 400, x, work)
     return x, its, rel
 
 

@@ -159,7 +159,7 @@ def test_gmres_reuses_its_workspace_without_carrying_anything_over(lq_problem_op
     for seed in (3, 4):
         b = np.random.default_rng(seed).normal(size=size)
         x = np.zeros(size)
-        its, rel = _newton_kernels.gmres_into(ops, b, 1e-11, 40, 500, x, work)
+        its, rel, _ = _newton_kernels.gmres_into(ops, b, 1e-11, 40, 500, x, work)
         x_ref, its_ref, _ = _newton_kernels.gmres(ops, b, 1e-11, 40, 500)
         assert its == its_ref and rel <= 1e-11
         np.testing.assert_allclose(x, x_ref, rtol=1e-12, atol=1e-14)

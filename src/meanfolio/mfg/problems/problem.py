@@ -243,29 +243,33 @@ class MFGProblem(ProblemBase):
     def linear_solve(self, ops: tuple, rhs: np.ndarray, rtol: float) -> tuple[np.ndarray, int, float | None]:
         """Newton's system by the compiled right-preconditioned GMRES: ``(delta, iterations, estimate)``.
 
-        With mean-field couplings only (no local term: :func:`_lowrank`) the same GMRES runs on
-        compressed vectors (``_gmres_lowrank``: 1 + N K coordinates instead of N nx floats; same
-        iterations and solution, each product about 30% cheaper); otherwise ``_gmres1d``.
+        With mean-field couplings only (no local term: :func:`_lowrank`) GMRES runs on the N K
+        moments of the coupling (``_gmres_lowrank``); otherwise on the HJB rows (``_gmres1d``).
 
-        ``estimate`` is GMRES's relative residual when it met ``rtol`` (else None): the Givens
-        recurrence of the reduced system, whose residual is the full system's (the FP rows are
-        solved exactly by the sweeps), is exact to rounding within a cycle of at most
-        ``GMRES_RESTART`` modified Gram-Schmidt steps, so ``checked_solve`` takes it instead of a
-        product by J (tested against the true residual). The scratch (Krylov basis and six
-        vectors of the HJB rows' size) comes from the spare pool: fresh memory costs a page fault
-        per 4 KiB touched."""
+        ``estimate`` is a bound on the relative residual that ``checked_solve`` may take instead
+        of a product by J, or None: GMRES's Givens estimate (the FP rows are solved exactly by the
+        sweeps, so the reduced system's residual is the full one) plus the rounding floor of its
+        products (``_newton_kernels.rounding_floor``), given only when that sum meets ``rtol``.
+        With a strong coupling (|J| >> 1) the floor exceeds the estimate and the true residual is
+        measured (tested against |b - J x| / |b|). A right-hand side whose squared norm would
+        under- or overflow is refused by the kernels (estimate None; ``checked_solve`` scales
+        it first). The scratch comes from the spare pool: fresh memory costs a page fault per
+        4 KiB touched."""
         N, nx = self.steps, self.config.nx
         delta = self._spare((2 * N * nx,))  # (written in full by the kernels)
         rhs = np.ascontiguousarray(rhs, dtype=np.float64)
         its = -1
         if _lowrank(ops):  # mean-field couplings only: GMRES on the moments
             rows = tuple(self._spare((N, nx)).reshape(-1) for _ in range(_gmres_lowrank.ROWS))
-            its, rel = _gmres_lowrank.gmres_lowrank(ops, rhs, rtol, GMRES_RESTART, GMRES_MAXITER, delta, rows)
+            its, rel, floor = _gmres_lowrank.gmres_lowrank(
+                ops, rhs, rtol, GMRES_RESTART, GMRES_MAXITER, delta, rows
+            )
             rows = None
         if its < 0:
             work = self._spare((_newton_kernels.gmres_rows(GMRES_RESTART), N * nx))
-            its, rel = _newton_kernels.gmres_into(ops, rhs, rtol, GMRES_RESTART, GMRES_MAXITER, delta, work)
-        return delta, int(its), (float(rel) if rel <= rtol else None)
+            its, rel, floor = _newton_kernels.gmres_into(ops, rhs, rtol, GMRES_RESTART, GMRES_MAXITER, delta, work)
+        bound = rel + floor
+        return delta, int(its), (float(bound) if bound <= rtol else None)
 
     # -- residual ------------------------------------------------------------
     def residual(self, u: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

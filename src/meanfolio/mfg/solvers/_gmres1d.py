@@ -16,7 +16,15 @@ from numba import njit
 
 from meanfolio._vector_kernels import SUMS, vdot
 
-from ._newton_kernels import close_column, fp_sweep, hjb_sweep, solve_triangular, start_cycle
+from ._newton_kernels import (
+    close_column,
+    column_norm,
+    fp_sweep,
+    hjb_sweep,
+    rounding_floor,
+    solve_triangular,
+    start_cycle,
+)
 
 
 @njit(cache=True, fastmath=SUMS)
@@ -73,7 +81,7 @@ def gmres(ops, b, rtol, restart, maxiter):
     """:func:`gmres_into` with its own workspace: returns ``(x, iterations, relative_residual)``."""
     N, nx = ops[4].shape
     x = np.zeros(2 * N * nx)
-    its, rel = gmres_into(ops, b, rtol, restart, maxiter, x, np.empty((gmres_rows(restart), N * nx)))
+    its, rel, _ = gmres_into(ops, b, rtol, restart, maxiter, x, np.empty((gmres_rows(restart), N * nx)))
     return x, its, rel
 
 
@@ -90,16 +98,19 @@ def gmres_into(ops, b, rtol, restart, maxiter, x, work):
 
     x (2 N nx, zeros) receives the solution; ``work`` is (``gmres_rows(restart)``, N nx) scratch
     (rows touched as needed; the caller may keep it between solves).
-    Returns ``(iterations, relative_residual)``, the residual of the reduced system relative to
-    |b|: recomputed from the iterate after a restart cycle, GMRES's own estimate when the last
-    cycle met ``rtol`` (``linear_solve.checked_solve`` measures the true residual of x).
+    Returns ``(iterations, relative_residual, floor)``: the residual of the reduced system relative
+    to |b| (recomputed from the iterate after a restart cycle, GMRES's own estimate when the last
+    cycle met ``rtol``) and the rounding floor below which that estimate certifies nothing
+    (``_newton_kernels.rounding_floor``); ``(0, inf, inf)`` for a b whose squared norm under- or
+    overflows (scale it first).
     """
     N, nx = ops[4].shape
     n = N * nx
     bnorm = np.sqrt(vdot(b, b))
-    if bnorm == 0.0:
+    if not 1e-100 <= bnorm <= 1e100:  # zero, or |b|^2 near under- or overflow: scale b first
         x[:] = 0.0
-        return 0, 0.0
+        return (0, 0.0, 0.0) if not b.any() else (0, np.inf, np.inf)
+    restart = max(restart, 1)
     keep = min(restart, STORED)
     V = work[: restart + 1]
     ZU = work[restart + 1 : restart + 1 + keep]
@@ -127,6 +138,9 @@ def gmres_into(ops, b, rtol, restart, maxiter, x, work):
     rel = 1.0
     combined = True  # x holds P^{-1} (wsol, b_M) by combination
     first = True  # the residual is rhs itself (r is filled at the first restart)
+    beta0 = np.sqrt(vdot(rhs, rhs))
+    growth = 0.0  # max_j |T v_j| and sum |y_j|: the rounding the estimate cannot see
+    ysum = 0.0
     while True:
         res = rhs if first else r
         beta = np.sqrt(vdot(res, res))
@@ -147,6 +161,7 @@ def gmres_into(ops, b, rtol, restart, maxiter, x, work):
                 Hm[i, j] = h
                 h = mgs_pass(w, V[i], h, V[i + 1] if i < j else w)
             hn = np.sqrt(h)
+            growth = max(growth, column_norm(Hm, j, hn))
             met = close_column(Hm, cs, sn, g, j, hn, w, V[j + 1], rtol, bnorm)
             total += 1
             k = j + 1
@@ -154,6 +169,8 @@ def gmres_into(ops, b, rtol, restart, maxiter, x, work):
                 break
         y = np.zeros(k)
         solve_triangular(Hm, g, k, y)
+        for j in range(k):
+            ysum += abs(y[j])
         if k <= keep:
             combine(y, k, ZU, xU)
             combine(y, k, ZM, xM)
@@ -173,4 +190,4 @@ def gmres_into(ops, b, rtol, restart, maxiter, x, work):
     if not combined:  # x = P^{-1} (wsol, b_M) by the two sweeps
         hjb_sweep(ops, wsol.reshape(N, nx), xU.reshape(N, nx))
         fp_sweep(ops, bM, True, xU.reshape(N, nx), True, xM.reshape(N, nx), zM, zM, 0.0, none)
-    return total, rel
+    return total, rel, rounding_floor(beta0, growth, ysum, bnorm)

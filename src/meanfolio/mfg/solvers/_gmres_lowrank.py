@@ -49,15 +49,17 @@ from ._gmres1d import BLOCK, STORED
 from ._newton_kernels import (
     _axpy,
     close_column,
+    column_norm,
     fp_sweep,
     hjb_level,
     hjb_sweep,
+    rounding_floor,
     solve_triangular,
     start_cycle,
 )
 
-#: a level's columns count as linearly dependent when a Cholesky pivot of their Gram matrix
-#: falls below this fraction of its largest diagonal entry
+#: a level's columns count as linearly dependent when a column's part outside the span of the
+#: earlier ones (its squared Cholesky pivot) is below this fraction of its squared norm
 DEPENDENT = 1e-8
 
 
@@ -126,16 +128,13 @@ def level_bases(ops, L):
                 G[j, k] = vdot(cj, _column(ops, n, k))
         Ln = L[n]
         Ln[:, :] = 0.0
-        scale = 0.0
-        for j in range(K):
-            scale = max(scale, G[j, j])
         for j in range(K):  # Cholesky, lower
             if _repeats(ops, n, j):  # (e.g. MarketImpact's C_M and C_U): no coordinate of its own
                 continue  # (L[j, j] = 0 and L[i > j, j] = 0; row j is the earlier column's row)
             d = G[j, j]
             for k in range(j):
                 d -= Ln[j, k] * Ln[j, k]
-            if not d > DEPENDENT * scale:
+            if not d > DEPENDENT * G[j, j]:  # (relative to the column's own size: scale-free)
                 return False
             Ln[j, j] = np.sqrt(d)
             for i in range(j + 1, K):
@@ -200,22 +199,25 @@ def gmres_lowrank(ops, b, rtol, restart, maxiter, x, rows):
     ``rows``, a tuple of ``ROWS`` arrays of N nx floats (separate arrays: each below malloc's
     mmap threshold, so the heap recycles them between solves instead of mapping fresh pages,
     ~10 ms per 2000 x 1000 solve as one block); returns
-    ``(iterations, relative_residual)``: the GMRES iterations after the preconditioner's x0 (0 when
-    x0 is close enough), and the residual relative to |b| computed in the coordinates (the full
-    residual's norm, to rounding); ``(-1, inf)`` when the columns of some level are linearly
-    dependent (x untouched: use ``_gmres1d``).
+    ``(iterations, relative_residual, floor)``: the GMRES iterations after the preconditioner's x0
+    (0 when x0 is close enough), the residual relative to |b| computed in the coordinates (the
+    full residual's norm, up to the rounding of the products) and the rounding floor below which
+    that estimate certifies nothing (``_newton_kernels.rounding_floor``; large with a strong
+    coupling); ``(-1, inf, inf)`` when the columns of some level are linearly dependent (x
+    untouched: use ``_gmres1d``); ``(0, inf, inf)`` for a b whose squared norm under- or overflows.
     """
     N, nx = ops[4].shape
     n = N * nx
     K = ops[9].shape[1] + ops[11].shape[1]
+    restart = max(restart, 1)
     keep = min(restart, STORED)
     L = np.empty((N, K, K))
     if not level_bases(ops, L):
-        return -1, np.inf
+        return -1, np.inf, np.inf
     bnorm = np.sqrt(vdot(b, b))
-    if bnorm == 0.0:
+    if not 1e-100 <= bnorm <= 1e100:  # zero, or |b|^2 near under- or overflow: scale b first
         x[:] = 0.0
-        return 0, 0.0
+        return (0, 0.0, 0.0) if not b.any() else (0, np.inf, np.inf)
     xU = x[:n].reshape(N, nx)
     xM = x[n:].reshape(N, nx)
     # rows[j], rows[STORED + j]: the sweeps P^{-1} (C sigma_j, 0) of the first ``keep`` vectors of
@@ -239,6 +241,9 @@ def gmres_lowrank(ops, b, rtol, restart, maxiter, x, rows):
     combined = True
     total = 0
     rel = 1.0
+    beta0 = np.sqrt(vdot(res, res))
+    growth = 0.0  # max_j |(I - S C) v_j| and sum |y_j|: the rounding the estimate cannot see
+    ysum = 0.0
     while True:
         beta = np.sqrt(vdot(res, res))
         rel = beta / bnorm
@@ -265,6 +270,7 @@ def gmres_lowrank(ops, b, rtol, restart, maxiter, x, rows):
                 for q in range(dim):
                     vec[q] -= h * V[i, q]
             hn = np.sqrt(vdot(vec, vec))
+            growth = max(growth, column_norm(Hm, j, hn))
             met = close_column(Hm, cs, sn, g, j, hn, vec, vec, rtol, bnorm)
             total += 1
             k = j + 1
@@ -272,6 +278,8 @@ def gmres_lowrank(ops, b, rtol, restart, maxiter, x, rows):
                 break
         y = np.zeros(k)
         solve_triangular(Hm, g, k, y)
+        for j in range(k):
+            ysum += abs(y[j])
         # the solution and the next residual, in coordinates: res -= sum y_j (I - S C) v_j
         for j in range(k):
             for q in range(N):
@@ -288,4 +296,4 @@ def gmres_lowrank(ops, b, rtol, restart, maxiter, x, rows):
     if not combined:  # x = P^{-1} (b_U + C sigma, b_M) by two more sweeps
         lowrank_hjb_sweep(ops, b[:n].reshape(N, nx), 1.0, sigma, xU)
         fp_sweep(ops, b[n:].reshape(N, nx), True, xU, True, xM, xM, xM, 0.0, np.empty((0, 0)))
-    return total, rel
+    return total, rel, rounding_floor(beta0, growth, ysum, bnorm)

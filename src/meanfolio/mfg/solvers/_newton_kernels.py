@@ -303,6 +303,30 @@ def start_cycle(res, beta, v0, g, Hm):
     Hm[:, :] = 0.0
 
 
+#: rounding allowance of the 1D GMRES's residual estimates, per unit of eps and of the size of what
+#: was summed (see :func:`column_norm`): below it an estimate is not trusted (``rounding_floor``)
+ROUNDING = 100.0 * np.finfo(np.float64).eps
+
+
+@njit(cache=True)
+def column_norm(Hm, j, hn):
+    """|A v_j| from Arnoldi's column j before its rotations: sqrt(sum_i H[i, j]^2 + hn^2) (the new
+    vector A v_j = sum_i H[i, j] v_i + hn v_{j+1} in the orthonormal basis)."""
+    s = hn * hn
+    for i in range(j + 1):
+        s += Hm[i, j] * Hm[i, j]
+    return np.sqrt(s)
+
+
+@njit(cache=True)
+def rounding_floor(beta0, growth, ysum, bnorm):
+    """The residual a GMRES estimate cannot certify below, relative to |b|: rounding of the
+    initial residual (beta0) and of the products, at most ``growth`` = max_j |A v_j| each, in the
+    solution sum y_j v_j (``ysum`` = sum |y_j|). With a strong coupling (|A| >> 1) the Givens
+    estimate falls far below what the products' rounding lets the true residual reach."""
+    return ROUNDING * (beta0 + growth * ysum) / bnorm
+
+
 @njit(cache=True)
 def close_column(Hm, cs, sn, g, j, hn, src, dst, rtol, bnorm):
     """The end of Arnoldi's column j: H[j + 1, j] = hn, the next basis vector dst = src / hn

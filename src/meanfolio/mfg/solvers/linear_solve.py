@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from meanfolio._parallel import numba_threads
-from meanfolio._vector_kernels import vdot
+from meanfolio._vector_kernels import unit_scale, vdot
 
 from . import _newton_kernels
 
@@ -86,7 +86,15 @@ def checked_solve(problem, ops, rhs: np.ndarray, rtol: float) -> LinearSolve:
     Returns the best x found and its true relative residual (which may exceed
     ``rtol`` when even the restarts stall: the caller decides what to do).
     """
-    bnorm = _norm(rhs)
+    flat = np.ascontiguousarray(rhs, dtype=np.float64).reshape(-1)
+    squares = vdot(flat, flat)
+    if not 1e-200 <= squares <= 1e200:  # zero, non-finite, or |rhs|^2 near under- or overflow
+        scale = unit_scale(flat)
+        if scale != 1.0:  # solve for rhs / scale: the same relative residual, representable norms
+            solve = checked_solve(problem, ops, rhs / scale, rtol)
+            solve.x *= scale
+            return solve
+    bnorm = float(np.sqrt(squares))
     if bnorm == 0.0 or not np.isfinite(bnorm):
         return LinearSolve(np.zeros_like(rhs), 0, 0.0 if bnorm == 0.0 else np.inf, rtol)
     x, its, estimate = problem.linear_solve(ops, rhs, rtol)
