@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from meanfolio.mfg import Congestion, MarketImpact, MeanInteraction, MeanTracking, MFGProblem
-from meanfolio.mfg.problems.problem import _lowrank
+from meanfolio.mfg.problems._coupling_arrays import lowrank_only as _lowrank
 from meanfolio.mfg.solvers import _gmres_lowrank, _newton_kernels
 
 from .conftest import dense_operator, grid_of, lq_config

@@ -17,8 +17,7 @@ from meanfolio._validation import check_array, check_density
 from meanfolio._vector_kernels import vdot
 
 from ..config import MFGConfig
-from ..couplings import Coupling, CouplingJacobian, CouplingState, CouplingSum, as_coupling
-from ..couplings.base import all_zero
+from ..couplings import Coupling, CouplingState, as_coupling
 from ..grid import Grid1D
 from ..hamiltonians import Hamiltonian, Quadratic, UpwindTerms
 from ..schemes import _kernels, _march
@@ -28,14 +27,13 @@ from ..schemes.fokker_planck import (
 from ..schemes.hjb import solve_hjb, upwind_terms
 from ..solvers import _gmres_lowrank, _newton_kernels
 from ._base import ProblemBase
+from ._coupling_arrays import lowrank_only, mean_drift_gradient, split_static, stack_jacobian, sum_values
 
 __all__ = ["MFGProblem"]
 
 #: GMRES settings of Newton's linear solves: restart length and iteration cap.
 GMRES_RESTART = 40
 GMRES_MAXITER = 400
-#: most rank-one terms per level for which the compressed GMRES is used
-LOWRANK_COLUMNS = 8
 #: relative HJB residual of the best response Newton starts from: a start needs no more (on
 #: the LQ game, 1e-6 instead of 1e-13 leaves Newton's steps and iterations unchanged and
 #: halves the time of the start's HJB solve)
@@ -154,13 +152,13 @@ class MFGProblem(ProblemBase):
         if terms is None and self.coupling.uses_control:
             terms = self.terms(u)
         state = self._state(m[1:], terms)
-        static, dynamic = _split(self.coupling)
+        static, dynamic = split_static(self.coupling)
         if not static or not dynamic:
             return self.coupling.value(state)
         # f(t, x) terms are evaluated once per problem (the sum's order otherwise kept)
         cached = self._static_cost
         if cached is None or cached[0] is not self.coupling or cached[1] != state.m.shape:
-            cached = (self.coupling, state.m.shape, _sum_values(static, state, 0))
+            cached = (self.coupling, state.m.shape, sum_values(static, state, 0))
             self._static_cost = cached
         out = self._spare(state.m.shape)
         base = cached[2]  # out = f(t, x) + the first dynamic term in one pass, then += the others
@@ -259,7 +257,7 @@ class MFGProblem(ProblemBase):
         delta = self._spare((2 * N * nx,))  # (written in full by the kernels)
         rhs = np.ascontiguousarray(rhs, dtype=np.float64)
         its = -1
-        if _lowrank(ops):  # mean-field couplings only: GMRES on the moments
+        if lowrank_only(ops):  # mean-field couplings only: GMRES on the moments
             rows = tuple(self._spare((N, nx)).reshape(-1) for _ in range(_gmres_lowrank.ROWS))
             its, rel, floor = _gmres_lowrank.gmres_lowrank(
                 ops, rhs, rtol, GMRES_RESTART, GMRES_MAXITER, delta, rows
@@ -337,7 +335,7 @@ class MFGProblem(ProblemBase):
             _march.newton_arrays(
                 left, right, dleft, dright, m_next, grid.dx, dt, nu, grid.periodic, arrays, not known, True
             )
-        static, dynamic = _split(self.coupling)
+        static, dynamic = split_static(self.coupling)
         state = self._state(m[1:], terms)
         if static and dynamic:  # terms without m or controls have no derivative: skipped
             jac = dynamic[0].jacobian(state)
@@ -346,11 +344,11 @@ class MFGProblem(ProblemBase):
         else:
             jac = self.coupling.jacobian(state)
         # no local term (e.g. MeanTracking): cdiag (N, 0), which the kernels skip
-        cdiag, CM, WM, CU, WU = _stack(
+        cdiag, CM, WM, CU, WU = stack_jacobian(
             jac, dt, self.steps, grid.nx, local_or_empty=True, shared_rows=True, spare=self._spare
         )
         gjac = self.terminal.jacobian(self._terminal_state(m[-1]))
-        gdiag, gC, gW, _, _ = _stack(gjac, 1.0, 1, grid.nx)
+        gdiag, gC, gW, _, _ = stack_jacobian(gjac, 1.0, 1, grid.nx)
         scal = np.array([grid.dx, dt, nu, float(grid.periodic)])
         a, c, ib, e, P, Q = arrays
         if grid.periodic:  # no factors: the sweeps solve each cyclic block as they pass
@@ -363,25 +361,6 @@ def terms_arrays(terms: UpwindTerms) -> tuple[np.ndarray, ...]:
     return terms.left, terms.right, terms.dleft, terms.dright
 
 
-def mean_drift_gradient(terms: UpwindTerms, m: np.ndarray) -> np.ndarray:
-    """Gradient with respect to u of ``dx * sum(drift * m)`` along the last axis (same shape as m).
-
-    drift_i = -(H_p(a_i^+) + H_p(b_i^-)) with a = D- u, b = D+ u; the 1/dx of
-    the differences cancels the dx of the sum (see ``couplings.MarketImpact``).
-    """
-    P = terms.dleft * m
-    Q = terms.dright * m
-    return -(P - np.roll(P, -1, axis=-1) + np.roll(Q, 1, axis=-1) - Q)
-
-
-def _lowrank(ops: tuple) -> bool:
-    """Whether Newton's operator couples only through low-rank terms (``_gmres_lowrank``): no
-    local term in f or g, no low-rank term in g, and a few columns per level."""
-    cdiag, CM, CU, gdiag, gC = ops[8], ops[9], ops[11], ops[13], ops[14]
-    K = CM.shape[1] + CU.shape[1]
-    return cdiag.shape[1] == 0 and gC.shape[0] == 0 and 0 < K <= LOWRANK_COLUMNS and not gdiag.any()
-
-
 def _as_terminal(terminal, grid: Grid1D) -> Coupling:
     """g(x) as an array (nx,) or a callable of x, or g(x, m) as a Coupling."""
     if callable(terminal) and not isinstance(terminal, Coupling):
@@ -392,59 +371,3 @@ def _as_terminal(terminal, grid: Grid1D) -> Coupling:
     if terminal.uses_control:
         raise ValueError("terminal is not allowed to depend on controls: expected g(x) or g(x, m)")
     return terminal
-
-
-def _stack(
-    jac: CouplingJacobian,
-    scale: float,
-    N: int,
-    nx: int,
-    local_or_empty: bool = False,
-    shared_rows: bool = False,
-    spare=np.empty,
-):
-    """Pack a CouplingJacobian into C-contiguous arrays: diag (N, nx), C/W (N, K, nx); with
-    ``local_or_empty``, diag (N, 0) when it is all zero; with ``shared_rows``, W of shape
-    (1, K, nx) when every w is the same at all levels (a broadcast view, e.g. ``MeanTracking``'s
-    x dx): the 1D kernels then read one row instead of N (a pass over memory less per product).
-    The scaled C is written into ``spare(shape)`` (e.g. the problem's pool: no fresh memory)."""
-
-    def pack(pairs):
-        if not pairs:
-            z = np.zeros((N, 0, nx))
-            return z, z.copy()
-        ws = [w for _, w in pairs]
-        if shared_rows and all(w.ndim == 2 and w.shape[0] == N and w.strides[0] == 0 for w in ws):
-            W = np.ascontiguousarray(np.stack([w[0] for w in ws]), dtype=np.float64).reshape(1, len(ws), nx)
-        elif len(pairs) == 1:  # no stacking copy
-            W = np.ascontiguousarray(ws[0], dtype=np.float64).reshape(N, 1, nx)
-        else:
-            W = np.ascontiguousarray(np.stack(ws, axis=1))
-        C = spare((N, len(pairs), nx))
-        for k, (c, _) in enumerate(pairs):
-            np.multiply(c, scale, out=C[:, k, :])
-        return C, W
-
-    CM, WM = pack(jac.dm_lowrank)
-    CU, WU = pack(jac.du_lowrank)
-    if local_or_empty and all_zero(jac.dm_diag):  # no local term: (N, 0), which the 1D kernels skip
-        return np.zeros((N, 0)), CM, WM, CU, WU
-    return np.ascontiguousarray(scale * jac.dm_diag), CM, WM, CU, WU
-
-
-def _split(coupling: Coupling) -> tuple[tuple[Coupling, ...], tuple[Coupling, ...]]:
-    """The terms of a sum that depend neither on m nor on controls (f(t, x)), and the others."""
-    terms = coupling.terms if isinstance(coupling, CouplingSum) else (coupling,)
-    static = tuple(t for t in terms if not t.depends_on_m and not t.uses_control)
-    return static, tuple(t for t in terms if t.depends_on_m or t.uses_control)
-
-
-def _sum_values(terms: tuple[Coupling, ...], state: CouplingState, extra) -> np.ndarray:
-    """The sum of the terms' values in their order, plus ``extra`` last, as a new array."""
-    values = [t.value(state) for t in terms]
-    out = values[0] + (values[1] if len(values) > 1 else extra)
-    for v in values[2:]:
-        out += v
-    if len(values) > 1:
-        out += extra
-    return out

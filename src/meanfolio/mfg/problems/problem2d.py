@@ -37,7 +37,8 @@ from ..schemes import _kernels2d
 from ..schemes.fokker_planck import fokker_planck_derivative, transport
 from ..schemes.hjb import hjb_operator, upwind_terms
 from ._base import ProblemBase
-from .problem import GMRES_MAXITER, GMRES_RESTART, _stack, mean_drift_gradient
+from ._coupling_arrays import mean_drift_gradient, stack_jacobian
+from .problem import GMRES_MAXITER, GMRES_RESTART
 
 __all__ = ["MFGProblem2D"]
 
@@ -254,8 +255,8 @@ class MFGProblem2D(ProblemBase):
             parts,
             self.five_point(*parts, 1.0),
             dt * self.five_point(bx, by, 0.0),
-            _stack(jac, dt, N, K),
-            _stack(gjac, 1.0, 1, K),
+            stack_jacobian(jac, dt, N, K),
+            stack_jacobian(gjac, 1.0, 1, K),
         )
 
     def preconditioner(self, ops):
