@@ -106,8 +106,8 @@ def test_the_finiteness_check_of_the_iteration_log_is_exact():
 
 
 def test_newtons_start_keeps_its_fp_factors_for_the_first_operator():
-    # initial_point solves its FP with factors it keeps; the first Newton operator at the same point
-    # reuses them: the same bits as the plain FP and as an operator factored afresh
+    # initial_point solves its FP with factors made first and kept; the first Newton operator at the
+    # same point reuses them: the same bits as the plain march and as an operator factored afresh
     from meanfolio.mfg import MFGProblem
     from meanfolio.mfg.examples import lq_example
 
@@ -115,7 +115,8 @@ def test_newtons_start_keeps_its_fp_factors_for_the_first_operator():
     problem = MFGProblem.create(game["config"], game["m0"], game["f"], terminal=game["terminal"])
     u, m, terms = problem.initial_point()
     assert problem._factored is not None and problem._factored[0] is terms
-    np.testing.assert_array_equal(m, problem.fokker_planck(u, terms))
+    # (the plain march of solve_fokker_planck, which factors each level as it passes)
+    np.testing.assert_array_equal(m, solve_fokker_planck(problem.grid, problem.config.viscosity, terms, problem.m0))
     reused = problem.newton_operator(u, m, terms)
     assert problem._factored is None  # (used once, then released)
     fresh = problem.newton_operator(u, m, terms)

@@ -182,9 +182,25 @@ class MFGProblem(ProblemBase):
     def mass(self, m: np.ndarray) -> np.ndarray:
         return self.grid.mass(m)
 
-    def fokker_planck(self, u: np.ndarray, terms: UpwindTerms | None = None) -> np.ndarray:
-        """The exact discrete FP density (nt, nx) of the controls of u (``terms``: those of u[:-1], if known)."""
-        return solve_fokker_planck(self.grid, self.config.viscosity, self.terms(u) if terms is None else terms, self.m0)
+    def fokker_planck(self, u: np.ndarray, terms: UpwindTerms | None = None, keep: bool = False) -> np.ndarray:
+        """The exact discrete FP density (nt, nx) of the controls of u (``terms``: those of u[:-1],
+        if known): the Thomas factors of every level made first, on the free cores, then the
+        march (:func:`~meanfolio.mfg.solve_fokker_planck`'s numbers: the same factorisation, level
+        groups and solves). With ``keep``, the factors stay for the Newton operator at the same
+        point (:meth:`newton_operator`). Periodic grids: the plain march."""
+        terms = self.terms(u) if terms is None else terms
+        if self.grid.periodic:
+            return solve_fokker_planck(self.grid, self.config.viscosity, terms, self.m0)
+        arrays = self._spare((6, self.steps, self.config.nx))
+        g, nu = self.grid, float(self.config.viscosity)
+        left, right = (np.ascontiguousarray(a, dtype=np.float64) for a in (terms.left, terms.right))
+        with numba_threads(self.threads()):
+            _march.newton_arrays(left, right, left, right, left, g.dx, g.dt, nu, False, arrays, True, False)
+        m = np.empty((self.config.nt, self.config.nx))
+        _march.fp_march_factored(arrays, self.m0, m)
+        if keep:
+            self._factored = (terms, arrays)
+        return m
 
     def controls(self, u: np.ndarray) -> np.ndarray:
         """alpha* of the scheme at every level of u, shape (nt, nx)."""
@@ -213,30 +229,12 @@ class MFGProblem(ProblemBase):
         u, m = self.frozen_start()
         u = self.best_response(u, m, tol=START_TOL)
         terms = self.terms(u)
-        return u, self._factored_fokker_planck(u, terms, keep=True), terms
-
-    def _factored_fokker_planck(self, u: np.ndarray, terms: UpwindTerms, keep: bool) -> np.ndarray:
-        """:meth:`fokker_planck` with the Thomas factors made first, on the free cores (the same
-        numbers: the same factorisation, level groups and solves); with ``keep``, the factors stay
-        for the Newton operator at the same point (:meth:`newton_operator`). Periodic grids: the
-        plain march."""
-        if self.grid.periodic:
-            return self.fokker_planck(u, terms)
-        arrays = self._spare((6, self.steps, self.config.nx))
-        g, nu = self.grid, float(self.config.viscosity)
-        left, right = (np.ascontiguousarray(a, dtype=np.float64) for a in (terms.left, terms.right))
-        with numba_threads(self.threads()):
-            _march.newton_arrays(left, right, left, right, left, g.dx, g.dt, nu, False, arrays, True, False)
-        m = np.empty((self.config.nt, self.config.nx))
-        _march.fp_march_factored(arrays, self.m0, m)
-        if keep:
-            self._factored = (terms, arrays)
-        return m
+        return u, self.fokker_planck(u, terms, keep=True), terms
 
     def finish(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
         """:meth:`ProblemBase.finish`, the upwind terms of u[:-1] made once for all three."""
         head = self.terms(u)
-        m = self._factored_fokker_planck(u, head, keep=False)
+        m = self.fokker_planck(u, head)
         u[-1] = self.terminal_cost(m[-1])
         last = upwind_terms(self.grid, self.hamiltonian, u[-1:])
         rh, rf, _ = self.residual_and_terms(u, m, head)
@@ -249,7 +247,7 @@ class MFGProblem(ProblemBase):
     def linear_solve(self, ops: tuple, rhs: np.ndarray, rtol: float) -> tuple[np.ndarray, int, float | None]:
         """Newton's system by the compiled right-preconditioned GMRES: ``(delta, iterations, estimate)``.
 
-        With mean-field couplings only (no local term: :func:`_lowrank`) GMRES runs on the N K
+        With mean-field couplings only (no local term: ``_coupling_arrays.lowrank_only``) GMRES runs on the N K
         moments of the coupling (``_gmres_lowrank``); otherwise on the HJB rows (``_gmres1d``).
 
         ``estimate`` is a bound on the relative residual that ``checked_solve`` may take instead
