@@ -42,8 +42,7 @@ from _runner import Report  # noqa: E402
 from meanfolio import _parallel  # noqa: E402
 from meanfolio.mfg import solve_mfg
 from meanfolio.mfg.examples import lq_example  # noqa: E402
-from meanfolio.mfg.problems import problem as problem1d
-from meanfolio.mfg.problems import problem2d
+from meanfolio.mfg.problems import _base as problem_base
 from mfg_2d import game  # noqa: E402
 
 BUSY_SECONDS = 300  # the busy loop ends by itself after this, whatever happens here
@@ -104,8 +103,7 @@ def timed(run, modes: tuple[str, ...], repeat: int) -> dict[str, dict]:
 
 def main() -> None:
     report = Report("mfg_load")
-    problem2d.free_threads = _choice
-    problem1d.free_threads = _choice
+    problem_base.free_threads = _choice  # (the thread choice of every problem class)
     for n in (50, 100):  # compile and warm up
         config, m0, f, g = game(n)
         solve_mfg(config, m0, f, terminal=g)

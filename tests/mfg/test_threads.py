@@ -6,7 +6,7 @@ import pytest
 
 from meanfolio import _parallel
 from meanfolio.mfg import Congestion, Grid2D, MarketImpact, MeanTracking, MFGConfig, RunningCost, solve_mfg
-from meanfolio.mfg.problems import problem2d
+from meanfolio.mfg.problems import _base as problem_base
 from meanfolio.mfg.schemes import _kernels2d as k2
 
 two_threads = pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs 2 numba threads")
@@ -22,7 +22,7 @@ def _game(n=24, nt=11, boundary="neumann", impact=False):
 def _solve(threads, monkeypatch, **kw):
     # the solver's choice of threads, forced (not through NUMBA_NUM_THREADS: numba reads it again
     # whenever it compiles and refuses a value other than its running pool's)
-    monkeypatch.setattr(problem2d, "free_threads", lambda work=None: threads)
+    monkeypatch.setattr(problem_base, "free_threads", lambda work=None: threads)
     config, m0, f, g = _game(**kw)
     return solve_mfg(config, m0, f, terminal=g)
 

@@ -1,5 +1,6 @@
 """What every discrete MFG problem (1D, 2D, second order) gives Newton and the solver besides its
-equations: reused work arrays, Newton's starting point and the point returned to the user.
+equations: reused work arrays, the thread count, Newton's starting point and the point returned to
+the user.
 
 The problem classes derive from :class:`ProblemBase`; the 1D problem overrides
 :meth:`~ProblemBase.initial_point` and :meth:`~ProblemBase.finish` to compute the upwind
@@ -12,12 +13,31 @@ import sys
 
 import numpy as np
 
+from meanfolio._parallel import free_threads
+
 #: most arrays kept by :meth:`ProblemBase._spare` (a 2000 x 1000 1D solve uses 29)
 MAX_SPARES = 48
 
 
 class ProblemBase:
     """Shared machinery of the problem classes (see the module docstring)."""
+
+    #: numba threads of the problem's parallel kernels (:meth:`threads`)
+    _thread_count: int | None = None
+
+    @property
+    def parallel_work(self) -> int | None:
+        """Units of work of one parallel kernel (steps x nodes), for :func:`free_threads`."""
+        return None
+
+    def threads(self, renew: bool = False) -> int:
+        """Numba threads of the parallel kernels (level by level: upwind terms, residuals, Newton's
+        operator and products; the sweeps in time stay serial): :func:`meanfolio._parallel.free_threads`,
+        chosen at the first call and again with ``renew`` (once per Newton step, by the problem's
+        ``newton_operator``)."""
+        if renew or self._thread_count is None:
+            self._thread_count = free_threads(self.parallel_work)
+        return self._thread_count
 
     def _spare(self, shape: tuple[int, ...]) -> np.ndarray:
         """An uninitialised array from a pool kept on the problem: one that nothing else refers to

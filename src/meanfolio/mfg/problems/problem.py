@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from meanfolio._parallel import free_threads, numba_threads
+from meanfolio._parallel import numba_threads
 from meanfolio._validation import check_array, check_density
 from meanfolio._vector_kernels import vdot
 
@@ -88,8 +88,6 @@ class MFGProblem(ProblemBase):
     terminal: Coupling
     m0: np.ndarray
     m0_mass: float
-    #: numba threads of the level-parallel kernels (:meth:`threads`)
-    _threads: int | None = field(default=None, init=False, repr=False, compare=False)
     #: (coupling, shape, value) of the coupling's terms that depend neither on m nor on controls
     _static_cost: tuple | None = field(default=None, init=False, repr=False, compare=False)
     #: (terms, arrays) of Newton's start: its FP's Thomas factors, for the first Newton operator
@@ -128,13 +126,9 @@ class MFGProblem(ProblemBase):
         out = [self._spare(u[:-1].shape) for _ in range(5)]
         return upwind_terms(self.grid, self.hamiltonian, u[:-1], self.threads(), out)
 
-    def threads(self, renew: bool = False) -> int:
-        """Numba threads of the level-parallel kernels (upwind terms, residuals, Newton's factors
-        and products): :func:`meanfolio._parallel.free_threads`, chosen again with ``renew``
-        (once per Newton step, by :meth:`newton_operator`). The sweeps in time stay serial."""
-        if renew or self._threads is None:
-            self._threads = free_threads(self.steps * self.config.nx)
-        return self._threads
+    @property
+    def parallel_work(self) -> int:
+        return self.steps * self.config.nx
 
     def _state(self, m_next: np.ndarray, terms: UpwindTerms | None) -> CouplingState:
         N = m_next.shape[0]

@@ -15,7 +15,7 @@ Each implicit step couples the ny*nx nodes through a 5-point matrix
 right-preconditioned by the decoupled sweep with ADI blocks (tridiagonal
 line solves, ``_kernels2d``). The returned density solves every implicit FP
 step to round-off by GMRES with the same ADI blocks (a sparse LU if it ever
-stalls). Threads: :func:`meanfolio._parallel.free_threads` per linear solve.
+stalls). Threads: :meth:`ProblemBase.threads`, chosen again at each Newton step.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from meanfolio._parallel import free_threads, numba_threads
+from meanfolio._parallel import numba_threads
 from meanfolio._validation import check_array, check_density
 
 from ..config import MFGConfig
@@ -108,6 +108,10 @@ class MFGProblem2D(ProblemBase):
 
     # -- pieces --------------------------------------------------------------
     @property
+    def parallel_work(self) -> int:
+        return self.steps * self.grid.size
+
+    @property
     def steps(self) -> int:
         return self.config.nt - 1
 
@@ -180,7 +184,7 @@ class MFGProblem2D(ProblemBase):
         from per-axis tridiagonal parts (lo, di, up): x parts (N, ny, nx), y parts (N, nx, ny)."""
         arrays = [np.ascontiguousarray(a, dtype=np.float64) for a in (*x_parts, *y_parts)]
         out = np.empty((arrays[0].shape[0], self.grid.size, 5))
-        with numba_threads(self._threads(out.shape[0] * out.shape[1])):
+        with numba_threads(self.threads()):
             _kernels2d.five_point_data(*arrays, float(identity), out)
         return out
 
@@ -244,7 +248,7 @@ class MFGProblem2D(ProblemBase):
         the numba threads of this step's linear solve (``free_threads``)."""
         g, dt, N = self.grid, self.grid.dt, self.steps
         K = g.size
-        self._thread_count = free_threads(N * K)
+        self.threads(renew=True)
         parts = self.hjb_parts(terms)
         nxt = m[1:]
         bx = fokker_planck_derivative(g.gx, terms.x, nxt)
@@ -278,14 +282,9 @@ class MFGProblem2D(ProblemBase):
         _, hdata, bdata, (cdiag, CM, WM, CU, WU), (gdiag, gC, gW, _, _) = ops
         out = np.empty(v.size) if out is None else out
         v = np.ascontiguousarray(v, dtype=np.float64)
-        with numba_threads(self._threads(hdata.shape[0] * hdata.shape[1])):
+        with numba_threads(self.threads()):
             _kernels2d.newton_matvec(hdata, bdata, self.neighbours, cdiag, CM, WM, CU, WU, gdiag, gC, gW, v, out)
         return out
-
-    def _threads(self, work: int) -> int:
-        """Numba threads for Newton's products: chosen once per Newton step (``newton_operator``)."""
-        threads = getattr(self, "_thread_count", None)
-        return free_threads(work) if threads is None else threads
 
     def linear_solve(self, ops, rhs: np.ndarray, rtol: float) -> tuple[np.ndarray, int, None]:
         """Solve Newton's system ``J delta = rhs`` by GMRES right-preconditioned with ADI sweeps,
@@ -293,7 +292,7 @@ class MFGProblem2D(ProblemBase):
         ``(delta, iterations, None)``: no residual estimate to trust (``checked_solve`` measures it)."""
         N, K = ops[1].shape[:2]
         precondition = self.preconditioner(ops)
-        with numba_threads(self._threads(N * K)):
+        with numba_threads(self.threads()):
             delta, its, _ = _kernels2d.gmres(
                 lambda v, out: self.matvec(ops, v, out),
                 precondition,

@@ -66,7 +66,7 @@ def _residual(problem, ops, rhs: np.ndarray, x: np.ndarray) -> tuple[np.ndarray,
         r = rhs - problem.matvec(ops, x)
         return r, _norm(r)
     out = problem._spare((x.size,))
-    with numba_threads(problem.threads() if hasattr(problem, "threads") else 1):
+    with numba_threads(problem.threads()):
         squares = _newton_kernels.newton_residual(ops, np.ascontiguousarray(x, dtype=np.float64), rhs, out)
     return out, float(np.sqrt(squares))
 
