@@ -100,15 +100,12 @@ def test_running_cost_in_place_equals_the_sum_of_the_values(case):
         out = start.copy()
         coupling.add_value(state, out)
         np.testing.assert_allclose(out, start + coupling.value(state), rtol=1e-14, atol=1e-14)
-        out = np.full_like(start, np.nan)  # out = base + F: out's old content is not read
-        coupling.add_value(state, out, base=start)
-        np.testing.assert_allclose(out, start + coupling.value(state), rtol=1e-14, atol=1e-14)
     for coupling in (MeanTracking(1.3), MeanInteraction(0.4)):  # 1D, the compiled pass
         x = rng.normal(size=7)
         state = CouplingState(x, 0.25, np.zeros(4), np.arange(4), rng.random((4, 7)))
         start = rng.normal(size=(4, 7))
-        out = np.full_like(start, np.nan)
-        coupling.add_value(state, out, base=start)
+        out = start.copy()
+        coupling.add_value(state, out)
         np.testing.assert_allclose(out, start + coupling.value(state), rtol=1e-14, atol=1e-14)
 
 
@@ -131,24 +128,3 @@ def test_couplings_without_local_term_report_it_without_memory():
     assert not all_zero(np.broadcast_to(np.float64(1e-300), (3, 7)))
     assert not all_zero(np.eye(3)) and all_zero(np.zeros((3, 3))) and all_zero(np.zeros((0, 4)))
 
-
-def test_a_coupling_overriding_add_value_without_base_still_works():
-    # Coupling.add_value(state, out, base) is newer than add_value(state, out): a subclass that
-    # overrides the older form must still be summed right by the solver's running cost
-    from meanfolio.mfg.couplings import Coupling
-
-    class Older(MeanTracking):
-        def add_value(self, state, out):  # the earlier signature
-            out += self.value(state)
-
-    x = np.linspace(-2, 2, 12)
-    config = MFGConfig(nx=12, nt=6, x_min=-2, x_max=2, viscosity=0.2)
-    static = RunningCost(lambda t, x: np.cos(x) + 0 * t)
-    for f in (Older(1.3) + static, static + Older(1.3) + MeanInteraction(0.4)):
-        problem = MFGProblem.create(config, np.exp(-(x**2)), f)
-        rng = np.random.default_rng(0)
-        u, m = rng.normal(size=(6, 12)), rng.random((6, 12)) + 0.1
-        got = problem.running_cost(u, m)
-        want = problem.coupling.value(problem._state(m[1:], None))
-        np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-14)
-        assert isinstance(f, Coupling)

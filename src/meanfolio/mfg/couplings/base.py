@@ -152,11 +152,10 @@ class Coupling:
         """F of shape (N, nx)."""
         raise TypeError(f"{type(self).__name__} does not define value()")
 
-    def add_value(self, state: CouplingState, out: np.ndarray, base: np.ndarray | None = None) -> None:
-        """``out += F`` in place (out of shape (N, nx)), or ``out = base + F`` when ``base`` is
-        given (one pass instead of a copy and an addition); a coupling may override it to add its
+    def add_value(self, state: CouplingState, out: np.ndarray) -> None:
+        """``out += F`` in place (out of shape (N, nx)); a coupling may override it to add its
         value without a temporary array (the solver sums the terms of f this way)."""
-        np.add(out if base is None else base, self.value(state), out=out)
+        out += self.value(state)
 
     def jacobian(self, state: CouplingState) -> CouplingJacobian:
         """dF/dm (and dF/du) as a :class:`CouplingJacobian` of (N, nx) arrays."""

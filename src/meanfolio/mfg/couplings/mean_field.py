@@ -25,16 +25,14 @@ def _mean(state, z: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def _add_half_squares(out, base, z, zbar, c):
-    """out[n, i] = base[n, i] + (z_i - zbar_n)^2 c in one pass (the operations of
-    ``MeanTracking.value``; base may be out)."""
+def _add_half_squares(out, z, zbar, c):
+    """out[n, i] += (z_i - zbar_n)^2 c in one pass (the operations of ``MeanTracking.value``)."""
     for n in range(out.shape[0]):
         zb = zbar[n]
         row = out[n]
-        start = base[n]
         for i in range(row.size):
             d = z[i] - zb
-            row[i] = start[i] + d * d * c
+            row[i] += d * d * c
 
 
 @dataclass(frozen=True)
@@ -84,14 +82,13 @@ class MeanTracking(Coupling):
             out = term if out is None else np.add(out, term, out=out)
         return out
 
-    def add_value(self, state, out, base=None):
+    def add_value(self, state, out):
         for z in _axes(state):
             if z.ndim != 1 or out.ndim != 2 or z.size != out.shape[1]:
-                Coupling.add_value(self, state, out, base)  # (not the solver's layout: the plain way)
+                Coupling.add_value(self, state, out)  # (not the solver's layout: the plain way)
                 return
         for z in _axes(state):
-            _add_half_squares(out, out if base is None else base, z, _mean(state, z)[:, 0], 0.5 * self.q)
-            base = None  # (the second axis adds to the first's sum)
+            _add_half_squares(out, z, _mean(state, z)[:, 0], 0.5 * self.q)
 
     def jacobian(self, state):
         pairs = []

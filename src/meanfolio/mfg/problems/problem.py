@@ -8,8 +8,6 @@ controls, the feedback of U^n).
 
 from __future__ import annotations
 
-import functools
-import inspect
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -157,16 +155,9 @@ class MFGProblem(ProblemBase):
             cached = (self.coupling, state.m.shape, sum_values(static, state, 0))
             self._static_cost = cached
         out = self._spare(state.m.shape)
-        base = cached[2]  # out = f(t, x) + the first dynamic term in one pass, then += the others
-        if not _takes_base(type(dynamic[0])):  # (a subclass's add_value(state, out) of before)
-            np.copyto(out, base)
-            base = None
+        np.copyto(out, cached[2])
         for t in dynamic:  # (in place: no new array per term)
-            if base is None:
-                t.add_value(state, out)
-            else:
-                t.add_value(state, out, base)
-                base = None
+            t.add_value(state, out)
         return out
 
     def terminal_cost(self, m_T: np.ndarray) -> np.ndarray:
@@ -354,13 +345,6 @@ class MFGProblem(ProblemBase):
         if grid.periodic:  # no factors: the sweeps solve each cyclic block as they pass
             a = c = ib = e = np.empty((0, 0))
         return (a, c, ib, e, left, right, P, Q, cdiag, CM, WM, CU, WU, gdiag[0], gC[0], gW[0], scal)
-
-
-@functools.cache
-def _takes_base(kind: type) -> bool:
-    """Whether ``kind.add_value`` takes the ``base`` argument (``Coupling.add_value`` does; a
-    subclass may still override it with the earlier ``add_value(state, out)``)."""
-    return "base" in inspect.signature(kind.add_value).parameters
 
 
 def terms_arrays(terms: UpwindTerms) -> tuple[np.ndarray, ...]:
