@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 #: reassociation lets the sums vectorise (several partial sums); contraction fuses the multiply-adds
@@ -26,19 +25,9 @@ def axpy_into(a, x, y, out):
 
 
 @njit(cache=True)
-def _max_abs(a):
+def max_abs(a):
+    """max |a_i| of a vector (0 for an empty one; NaN entries are skipped)."""
     m = 0.0
     for i in range(a.size):
         m = max(m, abs(a[i]))
     return m
-
-
-def unit_scale(a) -> float:
-    """1.0 when ``a . a`` is safely representable (|a| in [1e-100, 1e100]), else max |a_i|: divide
-    by it before a solve whose norms square their vectors (one pass, only then)."""
-    flat = a.reshape(-1)
-    s = vdot(flat, flat)
-    if 1e-200 <= s <= 1e200:
-        return 1.0
-    m = _max_abs(flat)
-    return m if m > 0.0 and np.isfinite(m) else 1.0

@@ -6,9 +6,11 @@ not use such a direction as if it were exact, so :func:`checked_solve`
 measures the true relative residual ``|b - J x| / |b|`` with one product by
 the Jacobian, restarts GMRES on the remaining residual (warm restart: more
 iterations from where the cap stopped it) while that helps, and reports what
-was achieved. The one exception: a solve that met its tolerance and reports
-a residual it computed exactly enough to trust (the 1D GMRES, see
-``MFGProblem.linear_solve``) is taken at its word, which saves a product.
+was achieved. The one exception: a solve that met its tolerance with a
+certified bound (the 1D GMRES: its estimate plus the rounding floor of its
+products, see ``MFGProblem.linear_solve``) is taken at its word, which saves
+a product. A right-hand side whose squared norm would under- or overflow is
+scaled first.
 Inexact-Newton theory (Eisenstat & Walker 1994) then tells the line search
 what it may expect: with ``|F + J d| <= eta |F|`` and eta < 1,
 d is a descent direction of ``|F|^2`` with slope at most ``-2 (1 - eta) |F|^2``.
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from meanfolio._parallel import numba_threads
-from meanfolio._vector_kernels import unit_scale, vdot
+from meanfolio._vector_kernels import max_abs, vdot
 
 from . import _newton_kernels
 
@@ -89,8 +91,8 @@ def checked_solve(problem, ops, rhs: np.ndarray, rtol: float) -> LinearSolve:
     flat = np.ascontiguousarray(rhs, dtype=np.float64).reshape(-1)
     squares = vdot(flat, flat)
     if not 1e-200 <= squares <= 1e200:  # zero, non-finite, or |rhs|^2 near under- or overflow
-        scale = unit_scale(flat)
-        if scale != 1.0:  # solve for rhs / scale: the same relative residual, representable norms
+        scale = max_abs(flat)
+        if 0.0 < scale < np.inf and scale != 1.0:  # solve for rhs / scale: the same relative residual
             solve = checked_solve(problem, ops, rhs / scale, rtol)
             solve.x *= scale
             return solve
